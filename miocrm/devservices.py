@@ -1,0 +1,133 @@
+"""The embedded services behind `make run` and `make test` without an environment.
+
+With no DATABASE_URL, settings ask this module for a PostgreSQL server, which
+the `pgserver` package runs from its own binaries in a project-local folder.
+The server outlives the process that started it, so the web server, the
+Celery worker and beat, and every management command share it; `make run`
+stops it when it exits (`python -m miocrm.devservices run`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DATABASE_NAME = "miocrm"
+BASE_DIR = Path(__file__).resolve().parent.parent
+PGDATA = BASE_DIR / ".local" / "pgdata"
+
+
+def _start_server(pgdata: Path) -> Any:
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # pgserver keeps sockets of too-long paths in the runtime folder, and
+    # warns when none is set.
+    runtime = pgdata.parent / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+    # Imported here: production images never load pgserver.
+    import pgserver
+
+    return pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def _socket_dir(server: Any) -> str:
+    info = server.get_postmaster_info()
+    return str(info.socket_dir)
+
+
+def _ensure_database(server: Any) -> None:
+    exists = server.psql(
+        f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
+    )
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+
+
+def embedded_database_settings(pgdata: Path = PGDATA) -> dict[str, Any]:
+    """Start the embedded PostgreSQL if needed; return Django's DATABASES entry."""
+    server = _start_server(pgdata)
+    _ensure_database(server)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": DATABASE_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": _socket_dir(server),
+        "PORT": "",
+    }
+
+
+def stop_embedded_database(pgdata: Path = PGDATA) -> None:
+    """Stop the embedded PostgreSQL if it runs."""
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    from pgserver._commands import pg_ctl
+
+    # As root, pgserver runs PostgreSQL as a system user of its own.
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+
+
+def _start(name: str, argv: list[str]) -> subprocess.Popen:
+    print(f"  starting {name}: {' '.join(argv)}", flush=True)
+    # A process group of its own, so Ctrl-C reaches it only through us and we
+    # can stop its children too.
+    return subprocess.Popen(argv, cwd=BASE_DIR, start_new_session=True)
+
+
+def run(address: str) -> int:
+    """Run the web server, a Celery worker and beat until Ctrl-C; stop them all."""
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "miocrm"]
+    processes = {
+        "web": _start("web", [python, "manage.py", "runserver", address]),
+        "worker": _start(
+            "worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"]
+        ),
+        "beat": _start("beat", [*celery, "beat", "--loglevel=INFO"]),
+    }
+    exit_code = 0
+    try:
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+        exit_code = next(p.returncode for p in processes.values() if p.poll())
+        print("A process stopped on its own; stopping the rest.", flush=True)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        _stop_all(processes)
+        if not os.environ.get("DATABASE_URL"):
+            stop_embedded_database()
+            print("Embedded PostgreSQL stopped.", flush=True)
+    return exit_code
+
+
+def _stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    # The leaders shut their own children down cleanly (Celery's warm
+    # shutdown); the group is killed only if that takes too long.
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 10
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "run":
+        sys.exit(run(sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1:8000"))
+    if command == "stop":
+        stop_embedded_database()
+        sys.exit(0)
+    sys.exit("usage: python -m miocrm.devservices run [ADDRESS] | stop")
