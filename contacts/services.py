@@ -271,6 +271,7 @@ def capture_contact(
     data: Mapping[str, Any] | None = None,
     actor: Any = None,
     kind: str = ActivityKind.CAPTURED,
+    subject: models.Model | None = None,
     occurred_at: datetime | None = None,
 ) -> CaptureResult:
     """Find the person these identifiers belong to, or create a prospect.
@@ -278,15 +279,27 @@ def capture_contact(
     One owner: attach new identifiers and fill blank fields. Several owners:
     merge them when nothing conflicts, otherwise keep the strongest match and
     flag the others as possible duplicates. Every capture is a timeline entry
-    with its source; `kind` names it for an existing contact.
+    with its source: `kind` names the event (a message, an abandoned booking)
+    and `subject` is the row it is about. A new person also gets a "created"
+    entry before the event's own.
     """
     details = details or {}
     identifiers = normalized_identifiers(email=email, phone=phone, handles=handles)
     _lock_identifiers(identifiers)
     match = _find_owners(identifiers) if identifiers else _Match(identifiers)
 
+    event = {
+        "kind": kind,
+        "source": source,
+        "actor": actor,
+        "data": data,
+        "subject": subject,
+        "occurred_at": occurred_at,
+    }
     if not match.contacts:
-        contact = _create_prospect(source, details, match, actor, summary, data)
+        contact = _create_prospect(source, details, match, actor)
+        if kind != ActivityKind.CAPTURED:
+            record_activity(contact=contact, summary=summary, **event)
         return CaptureResult(contact=contact, created=True)
 
     merged: list[Contact] = []
@@ -316,25 +329,13 @@ def capture_contact(
     changed = _fill_blanks(contact, details) + _add_identifiers(contact, match, source)
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
-    record_activity(
-        contact=contact,
-        kind=kind,
-        source=source,
-        actor=actor,
-        summary=summary or f"Came back through {Source(source).label}",
-        data=data,
-        occurred_at=occurred_at,
-    )
+    summary = summary or f"Came back through {Source(source).label}"
+    record_activity(contact=contact, summary=summary, **event)
     return CaptureResult(contact, False, tuple(merged), tuple(flagged))
 
 
 def _create_prospect(
-    source: str,
-    details: Mapping[str, Any],
-    match: _Match,
-    actor: Any,
-    summary: str,
-    data: Mapping[str, Any] | None,
+    source: str, details: Mapping[str, Any], match: _Match, actor: Any
 ) -> Contact:
     known = {name: details[name] for name in DETAIL_FIELDS if name in details}
     extra = {
@@ -357,8 +358,7 @@ def _create_prospect(
         kind=ActivityKind.CREATED,
         source=source,
         actor=actor,
-        summary=summary or f"New prospect from {Source(source).label}",
-        data=data,
+        summary=f"New prospect from {Source(source).label}",
         occurred_at=contact.created_at,
     )
     return contact

@@ -149,7 +149,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "capture-abandoned-bookings": {
+        "task": "bookings.tasks.capture_abandoned_bookings",
+        "schedule": 60.0,
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -218,3 +223,30 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
     },
 }
+
+# Prospects import (CSV wizard).
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
+
+# Booking page: drafts idle this long with an email or phone become prospects.
+BOOKING_ABANDON_MINUTES = env.int("BOOKING_ABANDON_MINUTES", default=30)
+
+# Channels. A channel without credentials shows as not connected, and
+# sending on it is refused. The *_API_BASE values exist so tests can point
+# adapters at a local fake server; production keeps the defaults.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = _secret("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+META_APP_SECRET = _secret("META_APP_SECRET", default="")
+META_VERIFY_TOKEN = _secret("META_VERIFY_TOKEN", default="")
+META_PAGE_ACCESS_TOKEN = _secret("META_PAGE_ACCESS_TOKEN", default="")
+META_GRAPH_API_BASE = env.str(
+    "META_GRAPH_API_BASE", default="https://graph.facebook.com/v21.0"
+)
+GOOGLE_BUSINESS_PARTNER_KEY = _secret("GOOGLE_BUSINESS_PARTNER_KEY", default="")
+GOOGLE_BUSINESS_ACCESS_TOKEN = _secret("GOOGLE_BUSINESS_ACCESS_TOKEN", default="")
+GOOGLE_BUSINESS_API_BASE = env.str(
+    "GOOGLE_BUSINESS_API_BASE", default="https://businessmessages.googleapis.com/v1"
+)
+INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")

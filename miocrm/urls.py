@@ -12,7 +12,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
-    path("prospects/", include("prospects.urls")),
+    path("", include("prospects.urls")),
     path("", include("inbox.urls")),
     path("", include("bookings.urls")),
     path("", include("quotes.urls")),

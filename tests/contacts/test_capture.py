@@ -161,3 +161,15 @@ def test_capture_of_a_customer_adds_a_timeline_entry_only() -> None:
 
     assert result.contact.stage == Stage.CUSTOMER
     assert result.contact.activities.filter(kind=ActivityKind.CAPTURED).count() == 1
+
+
+def test_an_event_about_a_new_person_follows_the_created_entry() -> None:
+    contact = capture(
+        phone="555-010-2030", kind=ActivityKind.MESSAGE_IN, summary="Do you clean?"
+    )
+
+    entries = list(contact.activities.order_by("id").values_list("kind", "summary"))
+    assert entries == [
+        ("created", "New prospect from SMS"),
+        ("message_in", "Do you clean?"),
+    ]
