@@ -122,9 +122,11 @@ def record_activity(
         content_type=ContentType.objects.get_for_model(subject) if subject else None,
         object_id=subject.pk if subject else None,
     )
-    Contact.objects.filter(pk=contact.pk, last_activity_at__lt=occurred_at).update(
-        last_activity_at=occurred_at
-    )
+    if contact.last_activity_at is None or contact.last_activity_at < occurred_at:
+        Contact.objects.filter(pk=contact.pk, last_activity_at__lt=occurred_at).update(
+            last_activity_at=occurred_at
+        )
+        contact.last_activity_at = occurred_at
     return activity
 
 
@@ -176,6 +178,8 @@ def _find_owners(identifiers: list[tuple[str, str]]) -> _Match:
         rows = Identifier.objects.filter(query).values_list("kind", "value", "contact")
         owners = {(kind, value): contact_id for kind, value, contact_id in rows}
         contact_ids = sorted(set(owners.values()))
+        if not contact_ids:
+            return _Match(identifiers)
         locked = {
             c.pk: c
             for c in Contact.objects.select_for_update()
