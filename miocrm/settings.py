@@ -173,9 +173,11 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Hashed, compressed files from collectstatic in production; plain files
-# from the app folders while developing and testing.
-if env.bool("STATIC_MANIFEST", default=not DEBUG):
+# Hashed, compressed files from collectstatic where the image builds them
+# (STATIC_MANIFEST=1 in the Dockerfile); plain files from the app folders
+# while developing and testing.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=False)
+if STATIC_MANIFEST:
     _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 else:
     _static_backend = "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -183,7 +185,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": _static_backend},
 }
-WHITENOISE_USE_FINDERS = not env.bool("STATIC_MANIFEST", default=not DEBUG)
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=LOCAL_DIR / "media")
 MEDIA_URL = "media/"
 

@@ -20,8 +20,6 @@ from miocrm.access import ADMIN_GROUP
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # that tests make beside it are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# Static files come from the app folders: tests do not run collectstatic.
-os.environ.setdefault("STATIC_MANIFEST", "0")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_SERVICES = os.environ.get("MIOCRM_REQUIRE_SERVICES") == "1"

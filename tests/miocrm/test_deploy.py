@@ -20,7 +20,7 @@ PRODUCTION = {
 
 def check_deploy(**overrides: str) -> subprocess.CompletedProcess:
     # The test run's own conveniences are not part of a production setup.
-    test_only = {"DJANGO_ALLOW_ASYNC_UNSAFE", "STATIC_MANIFEST"}
+    test_only = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in test_only}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
