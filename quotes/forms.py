@@ -123,10 +123,13 @@ class LineForm(QuoteLineForm):
         self.empty_permitted = True
         self.use_required_attribute = False
 
-
-LineFormSet = forms.formset_factory(
-    LineForm, formset=BaseLineFormSet, extra=0, can_delete=True, max_num=100
-)
+    def has_changed(self) -> bool:
+        # A row is blank until it has a description or a price: quantity and
+        # tax rate come pre-filled, so they alone do not make a line.
+        return any(
+            str(self.data.get(self.add_prefix(name), "")).strip()
+            for name in ("description", "unit_price")
+        )
 
 
 def line_formset(data: Any = None, quote: Quote | None = None, extra: int = 2) -> Any:
