@@ -355,7 +355,8 @@ def booking_create(request: HttpRequest) -> HttpResponse:
     form = StaffBookingForm(request.POST or None)
     if request.method == "GET":
         contact = _prefill_contact(request)
-        form = StaffBookingForm(initial={"contact": contact.pk if contact else None})
+        initial = {"contact": contact.pk, "address": contact.address} if contact else {}
+        form = StaffBookingForm(initial=initial)
         form.picked = contact
     elif form.is_valid():
         data = form.cleaned_data

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from bookings.models import BookedUnit, Booking
@@ -76,3 +77,38 @@ def test_the_database_refuses_a_second_booking_of_a_held_unit(deep_clean) -> Non
         book(
             service=deep_clean, starts_at=SLOT, email="lee@example.com", origin="staff"
         )
+
+
+def test_the_visitor_who_loses_the_race_is_told_and_keeps_what_they_typed(
+    deep_clean,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    responses = {}
+    slot = datetime(2030, 1, 7, 10, tzinfo=ZoneInfo("America/Chicago"))
+
+    def submit(name: str) -> Callable[[], object]:
+        def post() -> None:
+            responses[name] = Client().post(
+                reverse("bookings:public"),
+                {
+                    "service": deep_clean.pk,
+                    "slot": slot.isoformat(),
+                    "name": name,
+                    "email": f"{name.lower()}@example.com",
+                    "message": f"Note from {name}",
+                    "action": "book",
+                },
+            )
+
+        return post
+
+    with time_machine.travel(datetime(2030, 1, 2, 12, tzinfo=UTC), tick=False):
+        errors = run_at_once(submit("Ana"), submit("Lee"))
+
+    statuses = sorted(r.status_code for r in responses.values())
+    loser = next(name for name, r in responses.items() if r.status_code == 422)
+    page = responses[loser].content.decode()
+    assert not errors and statuses == [302, 422] and Booking.objects.count() == 1
+    assert "just taken" in page and f"Note from {loser}" in page
