@@ -25,7 +25,9 @@ def capture_abandoned_bookings() -> int:
 )
 def send_booking_confirmation(booking_id: int) -> None:
     """Email the visitor what they booked."""
-    booking = Booking.objects.select_related("service").get(pk=booking_id)
+    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
+    if booking is None or booking.is_cancelled or not booking.email:
+        return
     context = {
         "booking": booking,
         "when": services.slot_label(booking.starts_at),
