@@ -130,6 +130,22 @@ class StaffBookingForm(PersonForm):
     def starts_at(self) -> datetime:
         return local_instant(self.cleaned_data["day"], self.cleaned_data["start_time"])
 
+    def booking_fields(self) -> dict[str, Any]:
+        """Return the arguments of bookings.services.book for this form."""
+        data = self.cleaned_data
+        who = self.person() or data["contact"]
+        return {
+            "service": data["service"],
+            "starts_at": self.starts_at(),
+            "contact": data["contact"],
+            "name": who.name,
+            "email": who.email,
+            "phone": who.phone,
+            "address": data["address"],
+            "message": data["message"],
+            "sms_opt_in": data["sms_opt_in"],
+        }
+
 
 class RescheduleForm(forms.Form):
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

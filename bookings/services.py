@@ -257,17 +257,18 @@ def new_draft_token() -> str:
 
 
 def _clean_draft_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    clean = {
-        name: str(values.get(name) or "")[
-            : BookingDraft._meta.get_field(name).max_length or 5000
-        ]
-        for name in DRAFT_FIELDS
-    }
+    """Return what a draft can keep of the posted values; drop what is bad."""
+    clean: dict[str, Any] = {}
+    for name in DRAFT_FIELDS:
+        limit = BookingDraft._meta.get_field(name).max_length or 5000
+        clean[name] = str(values.get(name) or "")[:limit]
     clean["sms_opt_in"] = bool(values.get("sms_opt_in"))
-    clean["service"] = Service.objects.filter(
-        pk=values.get("service") if str(values.get("service", "")).isdigit() else None,
-        active=True,
-    ).first()
+    service_id = str(values.get("service") or "")
+    clean["service"] = (
+        Service.objects.filter(pk=service_id, active=True).first()
+        if service_id.isdigit()
+        else None
+    )
     clean["slot"] = _parse_slot(values.get("slot"))
     return clean
 
@@ -395,18 +396,16 @@ def capture_abandoned_drafts(*, batch: int = 200) -> int:
         status=DraftStatus.OPEN, updated_at__lt=idle_since
     ).order_by("updated_at")
     captured = 0
-    seen: set[int] = set()
-    while ids := [
-        pk for pk in idle.values_list("pk", flat=True)[:batch] if pk not in seen
-    ]:
+    failed: set[int] = set()
+    while ids := list(idle.exclude(pk__in=failed).values_list("pk", flat=True)[:batch]):
         for draft_id in ids:
-            seen.add(draft_id)
             try:
                 captured += capture_draft(draft_id=draft_id, idle_since=idle_since)
             except Exception:
                 # One bad draft must not stop the sweep; it stays open and
                 # is tried again on the next run.
                 logger.exception("Could not capture booking draft %s", draft_id)
+                failed.add(draft_id)
     return captured
 
 

@@ -149,39 +149,54 @@ def _draft_initial(token: str) -> tuple[dict[str, Any], Service | None, date | N
     return initial, draft.service, day
 
 
+def _render_page(
+    request: HttpRequest,
+    template: str,
+    form: PublicBookingForm,
+    service: Service | None,
+    day: date | None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"form": form, "business_name": settings.BUSINESS_NAME}
+    context.update(_choice_context(service, day))
+    context["selected_slot"] = form["slot"].value() or ""
+    return render(request, template, context, status=status)
+
+
+def _submit(request: HttpRequest, token: str) -> HttpResponse:
+    action = "quote" if request.POST.get("action") == "quote" else "book"
+    form = PublicBookingForm(request.POST, action=action)
+    if form.is_spam:
+        # Look like a success, so the bot learns nothing.
+        return redirect("bookings:public_thanks")
+    if form.is_valid():
+        try:
+            return _finish(request, form, token)
+        except services.SlotUnavailable as error:
+            form.add_error("slot", error.message)
+    slot = form.cleaned_data.get("slot")
+    service = _service_from(request.POST.get("service"))
+    day = local_date(slot) if slot else None
+    return _render_page(request, "bookings/public.html", form, service, day, 422)
+
+
 @login_not_required
 @ratelimit(key="ip", rate="10/m", method="POST", block=True)
 def public_booking(request: HttpRequest) -> HttpResponse:
     """Show the booking page; book a slot or request a quote."""
     token = request.COOKIES.get(DRAFT_COOKIE, "")
-    day = parse_day(request.GET.get("day"), default=None)
     if request.method == "POST":
-        action = "quote" if request.POST.get("action") == "quote" else "book"
-        form = PublicBookingForm(request.POST, action=action)
-        if form.is_spam:
-            return redirect("bookings:public_thanks")
-        if form.is_valid():
-            try:
-                return _finish(request, form, token)
-            except services.SlotUnavailable as error:
-                form.add_error("slot", error.message)
-        service = _service_from(request.POST.get("service"))
-        slot = form.cleaned_data.get("slot")
-        day = local_date(slot) if slot else day
-    else:
-        initial, service, draft_day = _draft_initial(token)
-        service = _service_from(request.GET.get("service")) or service
-        day = day or draft_day
-        if service:
-            initial["service"] = service.pk
-        form = PublicBookingForm(initial=initial)
-    context = {"form": form, "business_name": settings.BUSINESS_NAME}
-    context.update(_choice_context(service, day))
-    context["selected_slot"] = form["slot"].value() or ""
-    if request.htmx and request.method == "GET":
-        return render(request, "bookings/_choice.html", context)
-    status = 200 if request.method == "GET" else 422
-    return render(request, "bookings/public.html", context, status=status)
+        return _submit(request, token)
+    initial, service, draft_day = _draft_initial(token)
+    service = _service_from(request.GET.get("service")) or service
+    if service:
+        initial["service"] = service.pk
+    day = parse_day(request.GET.get("day"), default=None) or draft_day
+    # An htmx click on a service or day swaps only the choice section, so
+    # what the visitor already typed below stays as it is.
+    template = "bookings/_choice.html" if request.htmx else "bookings/public.html"
+    form = PublicBookingForm(initial=initial)
+    return _render_page(request, template, form, service, day)
 
 
 @login_not_required
@@ -359,21 +374,9 @@ def booking_create(request: HttpRequest) -> HttpResponse:
         form = StaffBookingForm(initial=initial)
         form.picked = contact
     elif form.is_valid():
-        data = form.cleaned_data
-        person = form.person()
         try:
             booking = services.book(
-                service=data["service"],
-                starts_at=form.starts_at(),
-                contact=data["contact"],
-                name=person.name if person else data["contact"].name,
-                email=person.email if person else data["contact"].email,
-                phone=person.phone if person else data["contact"].phone,
-                address=data["address"],
-                message=data["message"],
-                sms_opt_in=data["sms_opt_in"],
-                actor=request.user,
-                origin=BookingOrigin.STAFF,
+                **form.booking_fields(), actor=request.user, origin=BookingOrigin.STAFF
             )
         except services.SlotUnavailable as error:
             form.add_error("start_time", error.message)

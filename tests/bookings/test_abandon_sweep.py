@@ -181,3 +181,25 @@ def test_beat_schedule_names_the_sweep_task() -> None:
     task = app.conf.beat_schedule["capture-abandoned-bookings"]["task"]
 
     assert app.tasks[task].name == capture_abandoned_bookings.name == task
+
+
+def test_one_failing_draft_does_not_stop_the_sweep(
+    client, deep_clean, traveller, monkeypatch
+):
+    from bookings import services
+
+    leave_page(client, deep_clean)
+    client.cookies.clear()
+    leave_page(client, deep_clean, email="lee@example.com")
+    traveller.shift(timedelta(minutes=31))
+    real_send = services.booking_abandoned.send
+
+    def flaky_send(**event):
+        if event["email"] == "ana@example.com":
+            raise RuntimeError("receiver failed")
+        return real_send(**event)
+
+    monkeypatch.setattr(services.booking_abandoned, "send", flaky_send)
+
+    assert capture_abandoned_bookings() == 1
+    assert BookingDraft.objects.get(email="ana@example.com").status == DraftStatus.OPEN
