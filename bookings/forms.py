@@ -109,6 +109,12 @@ class PublicBookingForm(forms.Form):
         return bool(self.data.get("website"))
 
 
+def _quarter(value: Any) -> Any:
+    if value and (value.minute % UNIT_MINUTES or value.second):
+        raise ValidationError("Use a time on the quarter hour (9:00, 9:15, ...).")
+    return value
+
+
 class StaffBookingForm(PersonForm):
     service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True))
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -122,10 +128,7 @@ class StaffBookingForm(PersonForm):
     sms_opt_in = forms.BooleanField(label="They agreed to texts", required=False)
 
     def clean_start_time(self) -> Any:
-        value = self.cleaned_data["start_time"]
-        if value.minute % UNIT_MINUTES or value.second:
-            raise ValidationError("Start on the quarter hour (9:00, 9:15, ...).")
-        return value
+        return _quarter(self.cleaned_data["start_time"])
 
     def starts_at(self) -> datetime:
         return local_instant(self.cleaned_data["day"], self.cleaned_data["start_time"])
@@ -152,7 +155,9 @@ class RescheduleForm(forms.Form):
     start_time = forms.TimeField(
         label="Start", widget=forms.TimeInput(attrs={"type": "time", "step": 900})
     )
-    clean_start_time = StaffBookingForm.clean_start_time
+
+    def clean_start_time(self) -> Any:
+        return _quarter(self.cleaned_data["start_time"])
 
     def starts_at(self) -> datetime:
         return local_instant(self.cleaned_data["day"], self.cleaned_data["start_time"])
@@ -215,12 +220,6 @@ class BookingSettingsForm(forms.ModelForm):
             "slot_interval_minutes",
             "capacity",
         ]
-
-
-def _quarter(value: Any) -> Any:
-    if value and (value.minute % UNIT_MINUTES or value.second):
-        raise ValidationError("Use a time on the quarter hour.")
-    return value
 
 
 class DayHoursForm(forms.Form):

@@ -313,7 +313,11 @@ def booking_list(request: HttpRequest) -> HttpResponse:
     if view in ("day", "week"):
         context.update(_calendar(form, view))
     else:
-        page = Paginator(_filtered_bookings(form), 50).get_page(request.GET.get("page"))
+        bookings = _filtered_bookings(form)
+        if day := form.value("day"):
+            start, end = local_day_bounds(day)
+            bookings = bookings.filter(starts_at__gte=start, starts_at__lt=end)
+        page = Paginator(bookings, 50).get_page(request.GET.get("page"))
         context["page"] = page
     query = request.GET.copy()
     query.pop("page", None)

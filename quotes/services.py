@@ -118,13 +118,30 @@ def update_quote(
     quote: Quote,
     fields: Mapping[str, Any],
     lines: Iterable[Mapping[str, Any]],
+    actor: Any = None,
 ) -> Quote:
-    """Save a quote's fields and replace its lines with the given ones."""
+    """Save a quote's fields and replace its lines with the given ones.
+
+    A change of status goes on the contact's timeline: staff following up
+    see that the quote was sent, accepted or declined.
+    """
+    previous = Quote.objects.values_list("status", flat=True).get(pk=quote.pk)
     for name, value in fields.items():
         setattr(quote, name, value)
     quote.save()
     quote.lines.all().delete()
     _save_lines(quote, lines)
+    if quote.contact_id and quote.status != previous:
+        status = quote.get_status_display().lower()
+        record_activity(
+            contact=quote.contact,
+            kind=ActivityKind.QUOTE,
+            source=Source.QUOTE,
+            actor=actor,
+            summary=f"Quote {quote.display_number} {status}",
+            data={"quote_id": quote.pk, "status": quote.status, "previous": previous},
+            subject=quote,
+        )
     return quote
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -163,7 +164,7 @@ def contact_search(request: HttpRequest) -> HttpResponse:
                 Q(first_name__icontains=q)
                 | Q(last_name__icontains=q)
                 | Q(email__icontains=q)
-                | Q(phone__icontains=q.replace(" ", ""))
+                | Q(phone__contains=re.sub(r"\D", "", q) or q)
             )
             .order_by("-last_activity_at")[:10]
         )

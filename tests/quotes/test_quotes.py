@@ -243,3 +243,23 @@ def test_quote_pages_need_login(client):
     response = client.get(reverse("quotes:list"))
 
     assert response.status_code == 302
+
+
+def test_a_status_change_goes_on_the_contacts_timeline(ana, staff_user):
+    from quotes.services import update_quote
+
+    quote = quote_for(ana)
+
+    update_quote(quote=quote, fields={"status": "accepted"}, lines=[LINE])
+
+    assert ana.activities.filter(summary=f"Quote {quote.display_number} accepted")
+
+
+def test_contact_search_finds_a_phone_however_it_is_typed(staff_client):
+    lee = capture_contact(source=Source.SMS, phone="+15125550100").contact
+
+    response = staff_client.get(
+        reverse("quotes:contact_search"), {"contact_q": "(512) 555-01"}
+    )
+
+    assert f'value="{lee.pk}"'.encode() in response.content
