@@ -45,7 +45,7 @@ from bookings.models import (
 )
 from contacts.models import Contact
 from miocrm.access import admin_required
-from quotes.models import RequestOrigin
+from quotes.models import RequestOrigin, ServiceRequest
 from quotes.services import Person, create_service_request
 
 DRAFT_COOKIE = "booking_draft"
@@ -232,8 +232,6 @@ def public_confirmed(request: HttpRequest, signed: str) -> HttpResponse:
 
 @login_not_required
 def public_requested(request: HttpRequest, signed: str) -> HttpResponse:
-    from quotes.models import ServiceRequest
-
     service_request = get_object_or_404(
         ServiceRequest, pk=_unsign(signed, REQUEST_SALT)
     )
