@@ -180,3 +180,19 @@ def test_booking_page_needs_csrf(deep_clean):
     response = submit(Client(enforce_csrf_checks=True), deep_clean)
 
     assert response.status_code == 403
+
+
+def test_every_visible_field_on_the_booking_page_has_a_label(client, deep_clean):
+    import re
+
+    html = client.get(reverse("bookings:public"), {"service": deep_clean.pk}).content
+    page = html.decode()
+    ids = re.findall(
+        r'<(?:input|textarea|select)(?![^>]*type="(?:hidden|radio)")'
+        r'[^>]*\bid="([^"]+)"',
+        page,
+    )
+
+    assert ids and all(f'for="{field_id}"' in page for field_id in ids)
+    # Slot radios are wrapped in their label: the time is the label.
+    assert '<label class="slot"><input type="radio" name="slot"' in page
