@@ -1,0 +1,452 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from bookings import services
+from bookings.availability import (
+    bookable_days,
+    business_zone,
+    free_slots,
+    local_day_bounds,
+    local_today,
+)
+from bookings.forms import (
+    BookingFilterForm,
+    BookingSettingsForm,
+    ClosedDayForm,
+    PublicBookingForm,
+    RescheduleForm,
+    ServiceForm,
+    StaffBookingForm,
+    hours_formset,
+    local_date,
+    parse_day,
+)
+from bookings.models import (
+    Booking,
+    BookingOrigin,
+    BookingSettings,
+    ClosedDay,
+    DraftStatus,
+    Service,
+)
+from contacts.models import Contact
+from miocrm.access import admin_required
+from quotes.models import RequestOrigin, ServiceRequest
+from quotes.services import Person, create_service_request
+
+DRAFT_COOKIE = "booking_draft"
+DRAFT_COOKIE_AGE = 30 * 24 * 3600
+CONFIRM_SALT = "bookings.confirmed"
+REQUEST_SALT = "bookings.requested"
+
+
+# The public booking page
+
+
+def _service_from(raw: Any) -> Service | None:
+    if not str(raw or "").isdigit():
+        return None
+    return Service.objects.filter(pk=raw, active=True).first()
+
+
+def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]:
+    """Return the services, the days with free slots and the day's slots."""
+    rules = BookingSettings.load()
+    context: dict[str, Any] = {
+        "services": Service.objects.filter(active=True),
+        "service": service,
+        "days": [],
+        "day": None,
+        "slots": [],
+    }
+    if service is None:
+        return context
+    slots = free_slots(service, bookable_days(rules), rules=rules)
+    days = [d for d, day_slots in slots.items() if day_slots]
+    if day not in days:
+        day = days[0] if days else None
+    zone = business_zone()
+    context.update(
+        days=days,
+        day=day,
+        slots=[
+            (slot.isoformat(), slot.astimezone(zone))
+            for slot in (slots[day] if day else [])
+        ],
+    )
+    return context
+
+
+def _set_draft_cookie(response: HttpResponse, token: str) -> None:
+    response.set_cookie(
+        DRAFT_COOKIE,
+        token,
+        max_age=DRAFT_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _finish(request: HttpRequest, form: PublicBookingForm, token: str) -> HttpResponse:
+    data = form.cleaned_data
+    if form.action == "book":
+        booking = services.book(
+            service=data["service"],
+            starts_at=data["slot"],
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            address=data["address"],
+            message=data["message"],
+            sms_opt_in=data["sms_opt_in"],
+            draft_token=token,
+        )
+        signed = signing.dumps(booking.pk, salt=CONFIRM_SALT)
+        return redirect("bookings:public_confirmed", signed=signed)
+    service_request = create_service_request(
+        person=Person(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            details={"street": data["address"]} if data["address"] else {},
+        ),
+        origin=RequestOrigin.BOOKING_PAGE,
+        service=data["service"],
+        service_wanted=data["service"].name,
+        description=data["message"],
+        address=data["address"],
+        preferred_dates=services.slot_label(data.get("slot")),
+    )
+    services.finish_draft(token=token, status=DraftStatus.REQUESTED)
+    signed = signing.dumps(service_request.pk, salt=REQUEST_SALT)
+    return redirect("bookings:public_requested", signed=signed)
+
+
+def _draft_initial(token: str) -> tuple[dict[str, Any], Service | None, date | None]:
+    draft = services.open_draft(token)
+    if draft is None:
+        return {}, None, None
+    initial = {name: getattr(draft, name) for name in services.DRAFT_FIELDS}
+    initial["sms_opt_in"] = draft.sms_opt_in
+    day = local_date(draft.slot) if draft.slot else None
+    if draft.slot:
+        initial["slot"] = draft.slot.isoformat()
+    return initial, draft.service, day
+
+
+def _render_page(
+    request: HttpRequest,
+    template: str,
+    form: PublicBookingForm,
+    service: Service | None,
+    day: date | None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"form": form, "business_name": settings.BUSINESS_NAME}
+    context.update(_choice_context(service, day))
+    context["selected_slot"] = form["slot"].value() or ""
+    return render(request, template, context, status=status)
+
+
+def _submit(request: HttpRequest, token: str) -> HttpResponse:
+    action = "quote" if request.POST.get("action") == "quote" else "book"
+    form = PublicBookingForm(request.POST, action=action)
+    if form.is_spam:
+        # Look like a success, so the bot learns nothing.
+        return redirect("bookings:public_thanks")
+    if form.is_valid():
+        try:
+            return _finish(request, form, token)
+        except services.SlotUnavailable as error:
+            form.add_error("slot", error.message)
+    slot = form.cleaned_data.get("slot")
+    service = _service_from(request.POST.get("service"))
+    day = local_date(slot) if slot else None
+    return _render_page(request, "bookings/public.html", form, service, day, 422)
+
+
+@login_not_required
+@ratelimit(key="ip", rate="10/m", method="POST", block=True)
+def public_booking(request: HttpRequest) -> HttpResponse:
+    """Show the booking page; book a slot or request a quote."""
+    token = request.COOKIES.get(DRAFT_COOKIE, "")
+    if request.method == "POST":
+        return _submit(request, token)
+    initial, service, draft_day = _draft_initial(token)
+    service = _service_from(request.GET.get("service")) or service
+    if service:
+        initial["service"] = service.pk
+    day = parse_day(request.GET.get("day"), default=None) or draft_day
+    # An htmx click on a service or day swaps only the choice section, so
+    # what the visitor already typed below stays as it is.
+    template = "bookings/_choice.html" if request.htmx else "bookings/public.html"
+    form = PublicBookingForm(initial=initial)
+    return _render_page(request, template, form, service, day)
+
+
+@login_not_required
+@require_POST
+@ratelimit(key="ip", rate="60/m", method="POST", block=True)
+def save_draft(request: HttpRequest) -> HttpResponse:
+    """Keep what the visitor typed so far (called by fetch and sendBeacon)."""
+    response = HttpResponse(status=204)
+    if request.POST.get("website"):
+        return response
+    token = request.COOKIES.get(DRAFT_COOKIE, "")
+    draft = services.save_draft(token=token, values=request.POST)
+    if draft is not None and draft.token != token:
+        _set_draft_cookie(response, draft.token)
+    return response
+
+
+def _unsign(signed: str, salt: str) -> int:
+    try:
+        return signing.loads(signed, salt=salt, max_age=timedelta(days=7))
+    except signing.BadSignature as error:
+        raise Http404("This confirmation link is not valid.") from error
+
+
+@login_not_required
+def public_confirmed(request: HttpRequest, signed: str) -> HttpResponse:
+    booking = get_object_or_404(
+        Booking.objects.select_related("service"), pk=_unsign(signed, CONFIRM_SALT)
+    )
+    context = {"booking": booking, "when": services.slot_label(booking.starts_at)}
+    return render(request, "bookings/public_confirmed.html", context)
+
+
+@login_not_required
+def public_requested(request: HttpRequest, signed: str) -> HttpResponse:
+    service_request = get_object_or_404(
+        ServiceRequest, pk=_unsign(signed, REQUEST_SALT)
+    )
+    return render(
+        request, "bookings/public_requested.html", {"request_row": service_request}
+    )
+
+
+@login_not_required
+def public_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "bookings/public_requested.html", {"request_row": None})
+
+
+# Staff: bookings
+
+
+def get_booking(pk: int) -> Booking:
+    """Return a booking with what its pages show, or 404."""
+    return get_object_or_404(
+        Booking.objects.select_related("service", "contact", "created_by"), pk=pk
+    )
+
+
+def _filtered_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
+    bookings = Booking.objects.select_related("service", "contact")
+    now = timezone.now()
+    when = form.value("when", "upcoming")
+    if when == "upcoming":
+        bookings = bookings.filter(ends_at__gte=now).order_by("starts_at", "pk")
+    elif when == "past":
+        bookings = bookings.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
+    else:
+        bookings = bookings.order_by("-starts_at", "-pk")
+    if status := form.value("status"):
+        bookings = bookings.filter(status=status)
+    if service := form.value("service"):
+        bookings = bookings.filter(service=service)
+    if q := form.value("q"):
+        bookings = bookings.filter(
+            Q(name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(phone__icontains=q)
+            | Q(contact__first_name__icontains=q)
+            | Q(contact__last_name__icontains=q)
+        )
+    return bookings
+
+
+def _calendar(form: BookingFilterForm, view: str) -> dict[str, Any]:
+    """Return the day or week around the chosen date, bookings by local day."""
+    anchor = form.value("day") or local_today()
+    first = anchor - timedelta(days=anchor.weekday()) if view == "week" else anchor
+    days = [first + timedelta(days=n) for n in range(7 if view == "week" else 1)]
+    start, _ = local_day_bounds(days[0])
+    _, end = local_day_bounds(days[-1])
+    rows = (
+        _filtered_bookings(form)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .order_by("starts_at", "pk")
+    )
+    by_day: dict[date, list[Booking]] = {day: [] for day in days}
+    for booking in rows:
+        by_day.setdefault(local_date(booking.starts_at), []).append(booking)
+    step = timedelta(days=len(days))
+    return {
+        "calendar": [(day, by_day.get(day, [])) for day in days],
+        "previous_day": first - step,
+        "next_day": first + step,
+    }
+
+
+def booking_list(request: HttpRequest) -> HttpResponse:
+    """List upcoming or past bookings, or show a day or week at a time."""
+    form = BookingFilterForm(request.GET or None)
+    view = form.value("view", "list")
+    context: dict[str, Any] = {"filter_form": form, "view": view}
+    if view in ("day", "week"):
+        context.update(_calendar(form, view))
+    else:
+        bookings = _filtered_bookings(form)
+        if day := form.value("day"):
+            start, end = local_day_bounds(day)
+            bookings = bookings.filter(starts_at__gte=start, starts_at__lt=end)
+        page = Paginator(bookings, 50).get_page(request.GET.get("page"))
+        context["page"] = page
+    query = request.GET.copy()
+    query.pop("page", None)
+    context["query"] = query.urlencode()
+    return render(request, "bookings/list.html", context)
+
+
+def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = get_booking(pk)
+    local = booking.starts_at.astimezone(business_zone())
+    form = RescheduleForm(initial={"day": local.date(), "start_time": local.time()})
+    context = {"booking": booking, "form": form, "when": services.slot_label(local)}
+    return render(request, "bookings/detail.html", context)
+
+
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = get_booking(pk)
+    if services.cancel_booking(booking=booking, actor=request.user):
+        messages.success(request, "Booking cancelled; its time is free again.")
+    else:
+        messages.info(request, "That booking was already cancelled.")
+    return redirect("bookings:detail", pk=booking.pk)
+
+
+@require_POST
+def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = get_booking(pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reschedule_booking(
+                booking=booking, starts_at=form.starts_at(), actor=request.user
+            )
+        except services.SlotUnavailable as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Booking moved.")
+            return redirect("bookings:detail", pk=booking.pk)
+    context = {"booking": booking, "form": form}
+    context["when"] = services.slot_label(booking.starts_at)
+    return render(request, "bookings/detail.html", context, status=422)
+
+
+def _prefill_contact(request: HttpRequest) -> Contact | None:
+    raw = request.GET.get("contact", "")
+    if not raw.isdigit():
+        return None
+    return Contact.objects.live().filter(pk=raw).first()
+
+
+def booking_create(request: HttpRequest) -> HttpResponse:
+    """Book a service for a picked contact or for someone typed in."""
+    form = StaffBookingForm(request.POST or None)
+    if request.method == "GET":
+        contact = _prefill_contact(request)
+        initial = {"contact": contact.pk, "address": contact.address} if contact else {}
+        form = StaffBookingForm(initial=initial)
+        form.picked = contact
+    elif form.is_valid():
+        try:
+            booking = services.book(
+                **form.booking_fields(), actor=request.user, origin=BookingOrigin.STAFF
+            )
+        except services.SlotUnavailable as error:
+            form.add_error("start_time", error.message)
+        else:
+            messages.success(request, f"Booked {booking.service.name}.")
+            return redirect("bookings:detail", pk=booking.pk)
+    if not hasattr(form, "picked"):
+        form.picked = form.cleaned_data.get("contact") if form.is_bound else None
+    status = 422 if form.is_bound else 200
+    return render(request, "bookings/create.html", {"form": form}, status=status)
+
+
+# Admin: services, hours, closed days, rules
+
+
+@admin_required
+def booking_settings(request: HttpRequest) -> HttpResponse:
+    rules = BookingSettings.load()
+    form = BookingSettingsForm(request.POST or None, instance=rules)
+    hours = hours_formset(request.POST or None)
+    if request.method == "POST" and form.is_valid() and hours.is_valid():
+        services.save_booking_rules(
+            rules=form.save(commit=False), hours=hours.cleaned_data
+        )
+        messages.success(request, "Booking settings saved.")
+        return redirect("bookings:settings")
+    context = {
+        "form": form,
+        "hours": hours,
+        "services": Service.objects.all(),
+        "closed_days": ClosedDay.objects.filter(date__gte=local_today()),
+        "closed_form": ClosedDayForm(),
+        "time_zone": settings.TIME_ZONE,
+    }
+    return render(
+        request, "bookings/settings.html", context, status=422 if form.is_bound else 200
+    )
+
+
+@admin_required
+def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    service = get_object_or_404(Service, pk=pk) if pk else None
+    form = ServiceForm(request.POST or None, instance=service)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Service “{form.instance.name}” saved.")
+        return redirect("bookings:settings")
+    status = 422 if form.is_bound else 200
+    context = {"form": form, "service": service}
+    return render(request, "bookings/service_form.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def closed_day_add(request: HttpRequest) -> HttpResponse:
+    form = ClosedDayForm(request.POST)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Closed on {form.instance.date:%b %-d, %Y}.")
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Could not add the closed day: {errors}")
+    return redirect("bookings:settings")
+
+
+@admin_required
+@require_POST
+def closed_day_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    ClosedDay.objects.filter(pk=pk).delete()
+    messages.success(request, "Closed day removed.")
+    return redirect("bookings:settings")
