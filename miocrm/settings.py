@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "miocrm.context_processors.navigation",
+                "inbox.context_processors.unread",
             ],
         },
     },

@@ -1,0 +1,334 @@
+"""Writes of the inbox: receive, send, deliver, read, consent keywords."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts.models import ActivityKind, Channel, Contact, PermissionState
+from contacts.services import permission_state, record_activity, set_permission
+from inbox import channels
+from inbox.models import (
+    STATUS_RANK,
+    Conversation,
+    DeliveryEvent,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from inbox.providers import Inbound
+from inbox.signals import message_received
+
+logger = logging.getLogger(__name__)
+
+# Carrier keywords: only a message that is exactly one of these words counts.
+STOP_WORDS = {
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+}
+START_WORDS = {"START", "YES", "UNSTOP"}
+
+
+class SendRefused(Exception):
+    """A reply that must not go out; the message says why, for staff."""
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    created: bool
+
+
+def _attach(message: Message, contact: Contact) -> Conversation:
+    """Put the message in the person's conversation for its channel handle."""
+    conversation, created = Conversation.objects.get_or_create(
+        channel=message.channel,
+        handle=message.handle,
+        defaults={"contact": contact, "created_at": message.created_at},
+    )
+    if not created and conversation.contact_id != contact.pk:
+        # The handle now belongs to someone else (staff moved a phone number).
+        conversation.contact = contact
+        conversation.save(update_fields=["contact"])
+    inbound = message.direction == Direction.IN
+    updates: dict[str, Any] = {
+        "last_message_at": message.created_at,
+        "last_preview": message.preview,
+        "last_direction": message.direction,
+    }
+    if inbound:
+        updates["last_inbound_at"] = message.created_at
+        updates["unread_count"] = F("unread_count") + 1
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    message.conversation = conversation
+    message.contact = contact
+    message.save(update_fields=["conversation", "contact"])
+    return conversation
+
+
+@transaction.atomic
+def receive_message(inbound: Inbound) -> Received:
+    """Store an inbound message once, with its conversation and its person.
+
+    The person is found or created by `prospects` through the
+    message_received signal, inside this transaction.
+    """
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                channel=inbound.channel,
+                direction=Direction.IN,
+                handle=inbound.handle,
+                provider_id=inbound.provider_id,
+                subject=inbound.subject[:300],
+                body=inbound.body,
+                media=inbound.media,
+                headers=inbound.headers,
+                status=DeliveryStatus.RECEIVED,
+            )
+    except IntegrityError:
+        # A retry, possibly racing the first delivery: the unique constraint
+        # made it wait for that one's commit and then refused the copy.
+        existing = Message.objects.get(
+            channel=inbound.channel, provider_id=inbound.provider_id
+        )
+        return Received(existing, created=False)
+
+    contacts: list[Contact] = []
+    message_received.send(
+        sender=Message,
+        source=inbound.source,
+        email=inbound.email,
+        phone=inbound.phone,
+        handles=inbound.handles,
+        details=inbound.details,
+        summary=message.preview or f"{inbound.subject}",
+        data={"channel": inbound.channel, "message_id": message.pk},
+        subject=message,
+        link=lambda contact: contacts.append(contact) or _attach(message, contact),
+    )
+    if not contacts:
+        raise RuntimeError("no receiver linked the message to a person")
+    if inbound.channel == Channel.SMS:
+        apply_sms_keyword(contact=contacts[0], body=inbound.body)
+    _after_commit(message, contacts[0])
+    return Received(message, created=True)
+
+
+def _after_commit(message: Message, contact: Contact) -> None:
+    from inbox import tasks
+
+    if message.media:
+        transaction.on_commit(lambda: tasks.fetch_media.delay(message.pk))
+    # Only someone with an address to tell: most prospects have no owner yet.
+    if contact.owner_id:
+        transaction.on_commit(lambda: tasks.notify_owner.delay(message.pk))
+
+
+def apply_sms_keyword(*, contact: Contact, body: str) -> str | None:
+    """Revoke or grant SMS permission when the text is only a keyword."""
+    word = body.strip().strip(".!").upper()
+    if word in STOP_WORDS:
+        state = PermissionState.REVOKED
+    elif word in START_WORDS:
+        state = PermissionState.GRANTED
+    else:
+        return None
+    set_permission(
+        contact=contact,
+        channel=Channel.SMS,
+        state=state,
+        via=f"SMS keyword {word}",
+        reason=f"The person texted {word}.",
+    )
+    return state
+
+
+@transaction.atomic
+def mark_read(*, contact: Contact) -> int:
+    """Mark every conversation of the person read; return how many were unread."""
+    return Conversation.objects.filter(contact=contact, unread_count__gt=0).update(
+        unread_count=0
+    )
+
+
+# Sending --------------------------------------------------------------------
+
+
+def refusal(*, contact: Contact, channel: str, handle: str) -> str | None:
+    """Return why a message to this person on this channel must not go out."""
+    label = Channel(channel).label
+    if not handle:
+        return f"{contact.name} has no {label} address to reply to."
+    if not channels.is_connected(channel):
+        missing = ", ".join(channels.missing_settings(channel))
+        return f"{label} is not connected (missing settings: {missing})."
+    if permission_state(contact, channel) == PermissionState.REVOKED:
+        return f"{contact.name} revoked permission for {label} messages."
+    if channel in channels.META_CHANNELS:
+        last_in = (
+            Conversation.objects.filter(channel=channel, handle=handle)
+            .values_list("last_inbound_at", flat=True)
+            .first()
+        )
+        window = timedelta(hours=channels.META_WINDOW_HOURS)
+        if last_in is None or timezone.now() - last_in > window:
+            return (
+                f"{label} only allows replies within 24 hours of the person's "
+                "last message; that window has closed."
+            )
+    return None
+
+
+@transaction.atomic
+def send_message(
+    *, contact: Contact, channel: str, handle: str, body: str, sender: Any
+) -> Message:
+    """Queue a reply, put it on the timeline, and deliver it after commit.
+
+    Raise SendRefused with the reason when it must not go out.
+    """
+    body = body.strip()
+    if not body:
+        raise SendRefused("Write a message first.")
+    if reason := refusal(contact=contact, channel=channel, handle=handle):
+        raise SendRefused(reason)
+    subject = ""
+    if channel == Channel.EMAIL:
+        subject = _reply_subject(channel, handle)
+    # The chat box has no provider: the widget fetches what is stored, so a
+    # chat reply is sent the moment it is saved, even with no worker running.
+    is_chat = channel == Channel.CHAT
+    message = Message.objects.create(
+        channel=channel,
+        direction=Direction.OUT,
+        handle=handle,
+        subject=subject,
+        body=body,
+        status=DeliveryStatus.SENT if is_chat else DeliveryStatus.QUEUED,
+        sent_at=timezone.now() if is_chat else None,
+        sender=sender,
+    )
+    _attach(message, contact)
+    record_activity(
+        contact=contact,
+        kind=ActivityKind.MESSAGE_OUT,
+        source=channel,
+        actor=sender,
+        summary=message.preview,
+        data={"channel": channel, "message_id": message.pk},
+        subject=message,
+    )
+    if not is_chat:
+        from inbox import tasks
+
+        transaction.on_commit(lambda: tasks.deliver_message.delay(message.pk))
+    return message
+
+
+def _reply_subject(channel: str, handle: str) -> str:
+    last = (
+        Message.objects.filter(channel=channel, handle=handle)
+        .exclude(subject="")
+        .order_by("-created_at")
+        .values_list("subject", flat=True)
+        .first()
+    )
+    if not last:
+        return "Your message"
+    return last if last.lower().startswith("re:") else f"Re: {last}"
+
+
+def claim_for_delivery(message_id: int) -> Message | None:
+    """Take a queued message for sending; None when another run has it."""
+    claimed = Message.objects.filter(
+        pk=message_id, direction=Direction.OUT, status=DeliveryStatus.QUEUED
+    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return Message.objects.select_related("conversation").get(pk=message_id)
+
+
+def mark_sent(message: Message, *, provider_id: str, status: str) -> None:
+    Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING).update(
+        status=status,
+        provider_id=provider_id,
+        sent_at=timezone.now(),
+        error="",
+        error_code="",
+    )
+
+
+def release_for_retry(message: Message, *, error: str) -> None:
+    Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.QUEUED, error=error[:500]
+    )
+
+
+def mark_failed(message: Message, *, error: str, code: str = "") -> None:
+    Message.objects.filter(
+        pk=message.pk,
+        status__in=[DeliveryStatus.SENDING, DeliveryStatus.QUEUED],
+    ).update(status=DeliveryStatus.FAILED, error=error[:500], error_code=code[:40])
+    logger.warning("message %s failed: %s %s", message.pk, code, error)
+
+
+_PROVIDER_STATUS = {
+    "accepted": DeliveryStatus.QUEUED,
+    "queued": DeliveryStatus.QUEUED,
+    "sending": DeliveryStatus.SENT,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.FAILED,
+}
+
+
+@transaction.atomic
+def record_delivery(
+    *, channel: str, provider_id: str, status: str, error_code: str = ""
+) -> bool:
+    """Apply a provider's status report once; return False for an unknown id.
+
+    Reports arrive out of order and repeat: a status never moves back, and
+    each (message, status) pair is stored once.
+    """
+    message = (
+        Message.objects.select_for_update()
+        .filter(channel=channel, provider_id=provider_id, direction=Direction.OUT)
+        .first()
+    )
+    if message is None:
+        return False
+    _, created = DeliveryEvent.objects.get_or_create(
+        message=message, status=status, defaults={"error_code": error_code[:40]}
+    )
+    new = _PROVIDER_STATUS.get(status)
+    if not created or new is None:
+        return True
+    if STATUS_RANK.get(new, 0) <= STATUS_RANK.get(message.status, 0):
+        return True
+    message.status = new
+    fields = ["status"]
+    if new == DeliveryStatus.DELIVERED:
+        message.delivered_at = timezone.now()
+        fields.append("delivered_at")
+    if new == DeliveryStatus.FAILED:
+        message.error_code = error_code[:40]
+        message.error = f"{status} (provider error {error_code or 'unknown'})"
+        fields += ["error_code", "error"]
+    message.save(update_fields=fields)
+    return True
