@@ -37,8 +37,12 @@ def _forbidden(request: HttpRequest, provider: str) -> HttpResponse:
     return HttpResponse("Invalid signature", status=403, content_type="text/plain")
 
 
-def _bad_request(provider: str, error: Exception, body: bytes) -> HttpResponse:
-    logger.warning("%s webhook: unknown payload (%s): %r", provider, error, body[:1000])
+def _bad_request(provider: str, error: Exception, fields: object) -> HttpResponse:
+    # Field names, not values: the log must not carry people's messages.
+    names = sorted(fields) if isinstance(fields, dict) else type(fields).__name__
+    logger.warning(
+        "%s webhook: unknown payload (%s); fields: %s", provider, error, names
+    )
     return HttpResponse(
         f"Unknown payload: {error}", status=400, content_type="text/plain"
     )
@@ -72,7 +76,7 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
     try:
         inbound = providers.parse_twilio_sms(request.POST)
     except UnknownPayload as error:
-        return _bad_request("twilio", error, request.body)
+        return _bad_request("twilio", error, request.POST.dict())
     _receive(inbound)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
@@ -87,7 +91,8 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     sid = request.POST.get("MessageSid", "")
     status = request.POST.get("MessageStatus", "")
     if not sid or not status:
-        return _bad_request("twilio status", UnknownPayload("no MessageSid"), b"")
+        error = UnknownPayload("no MessageSid or MessageStatus")
+        return _bad_request("twilio status", error, request.POST.dict())
     found = services.record_delivery(
         channel=Channel.SMS,
         provider_id=sid,
@@ -109,10 +114,12 @@ def meta(request: HttpRequest) -> HttpResponse:
     header = request.headers.get("X-Hub-Signature-256", "")
     if not providers.meta_signature_ok(request.body, header, settings.META_APP_SECRET):
         return _forbidden(request, "meta")
+    payload = None
     try:
-        messages, delivered = providers.parse_meta(_json(request.body))
+        payload = _json(request.body)
+        messages, delivered = providers.parse_meta(payload)
     except UnknownPayload as error:
-        return _bad_request("meta", error, request.body)
+        return _bad_request("meta", error, payload)
     for inbound in messages:
         _receive(inbound)
     for mid in delivered:
@@ -146,10 +153,12 @@ def google_business(request: HttpRequest) -> HttpResponse:
     key = settings.GOOGLE_BUSINESS_PARTNER_KEY
     if not providers.google_signature_ok(request.body, header, key):
         return _forbidden(request, "google business")
+    payload = None
     try:
-        inbound = providers.parse_google_business(_json(request.body))
+        payload = _json(request.body)
+        inbound = providers.parse_google_business(payload)
     except UnknownPayload as error:
-        return _bad_request("google business", error, request.body)
+        return _bad_request("google business", error, payload)
     if inbound is not None:
         _receive(inbound)
     return JsonResponse({})
