@@ -85,8 +85,14 @@ class Message(models.Model):
         on_delete=models.CASCADE,
         related_name="messages",
     )
+    # A named reverse relation: merges move rows through Contact's visible
+    # relations, and a hidden one ("+") would leave messages on the tombstone.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="inbox_messages",
     )
     channel = models.CharField(max_length=24, choices=Channel)
     direction = models.CharField(max_length=3, choices=Direction)
