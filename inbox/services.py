@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -51,31 +52,104 @@ class Received:
     created: bool
 
 
-def _attach(message: Message, contact: Contact) -> Conversation:
-    """Put the message in the person's conversation for its channel handle."""
-    conversation, created = Conversation.objects.get_or_create(
-        channel=message.channel,
-        handle=message.handle,
-        defaults={"contact": contact, "created_at": message.created_at},
-    )
-    if not created and conversation.contact_id != contact.pk:
-        # The handle now belongs to someone else (staff moved a phone number).
-        conversation.contact = contact
-        conversation.save(update_fields=["contact"])
+# One round trip: find or open the conversation and move it forward. The
+# preview follows the newest message even when webhooks arrive out of order.
+_UPSERT_CONVERSATION = """
+INSERT INTO inbox_conversation AS c
+    (contact_id, channel, handle, created_at, last_message_at, last_inbound_at,
+     last_preview, last_direction, unread_count)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (channel, handle) DO UPDATE SET
+    contact_id = EXCLUDED.contact_id,
+    last_preview = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+        THEN EXCLUDED.last_preview ELSE c.last_preview END,
+    last_direction = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+        THEN EXCLUDED.last_direction ELSE c.last_direction END,
+    last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
+    last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+    unread_count = c.unread_count + EXCLUDED.unread_count
+RETURNING id
+"""
+
+
+def _attach(message: Message, contact: Contact) -> int:
+    """Put the message in the person's conversation for its channel handle.
+
+    The handle may have moved to another person since (staff edited a phone
+    number, or a merge): the conversation follows the identity engine.
+    """
     inbound = message.direction == Direction.IN
-    updates: dict[str, Any] = {
-        "last_message_at": message.created_at,
-        "last_preview": message.preview,
-        "last_direction": message.direction,
-    }
-    if inbound:
-        updates["last_inbound_at"] = message.created_at
-        updates["unread_count"] = F("unread_count") + 1
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    message.conversation = conversation
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_CONVERSATION,
+            [
+                contact.pk,
+                message.channel,
+                message.handle,
+                message.created_at,
+                message.created_at,
+                message.created_at if inbound else None,
+                message.preview,
+                message.direction,
+                1 if inbound else 0,
+            ],
+        )
+        (conversation_id,) = cursor.fetchone()
+    Message.objects.filter(pk=message.pk).update(
+        conversation_id=conversation_id, contact=contact
+    )
+    message.conversation_id = conversation_id
     message.contact = contact
-    message.save(update_fields=["conversation", "contact"])
-    return conversation
+    return conversation_id
+
+
+# Stores a webhook's message unless its provider id is known: a retry (even
+# one racing the first delivery, which waits for that commit) returns no row.
+_INSERT_INBOUND = """
+INSERT INTO inbox_message
+    (uid, channel, direction, handle, provider_id, subject, body, media, headers,
+     status, error_code, error, attempts, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', 0, %s)
+ON CONFLICT (channel, provider_id) WHERE NOT (provider_id = '') DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_inbound(inbound: Inbound) -> Message | None:
+    message = Message(
+        channel=inbound.channel,
+        direction=Direction.IN,
+        handle=inbound.handle,
+        provider_id=inbound.provider_id,
+        subject=inbound.subject[:300],
+        body=inbound.body,
+        media=inbound.media,
+        headers=inbound.headers,
+        status=DeliveryStatus.RECEIVED,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_INBOUND,
+            [
+                message.uid,
+                message.channel,
+                message.direction,
+                message.handle,
+                message.provider_id,
+                message.subject,
+                message.body,
+                json.dumps(message.media),
+                json.dumps(message.headers),
+                message.status,
+                message.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message.pk = row[0]
+    message._state.adding = False
+    return message
 
 
 @transaction.atomic
@@ -85,22 +159,8 @@ def receive_message(inbound: Inbound) -> Received:
     The person is found or created by `prospects` through the
     message_received signal, inside this transaction.
     """
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                channel=inbound.channel,
-                direction=Direction.IN,
-                handle=inbound.handle,
-                provider_id=inbound.provider_id,
-                subject=inbound.subject[:300],
-                body=inbound.body,
-                media=inbound.media,
-                headers=inbound.headers,
-                status=DeliveryStatus.RECEIVED,
-            )
-    except IntegrityError:
-        # A retry, possibly racing the first delivery: the unique constraint
-        # made it wait for that one's commit and then refused the copy.
+    message = _insert_inbound(inbound)
+    if message is None:
         existing = Message.objects.get(
             channel=inbound.channel, provider_id=inbound.provider_id
         )
