@@ -42,7 +42,10 @@ def missing_settings(channel: str) -> tuple[str, ...]:
     if channel == Channel.GOOGLE_BUSINESS:
         return _missing("GOOGLE_BUSINESS_PARTNER_KEY", "GOOGLE_BUSINESS_ACCESS_TOKEN")
     if channel == Channel.EMAIL:
-        return _missing("INBOUND_EMAIL_ADDRESS")
+        missing = _missing("INBOUND_EMAIL_ADDRESS")
+        if not (settings.ANYMAIL or {}).get("WEBHOOK_SECRET"):
+            missing += ("ANYMAIL_WEBHOOK_SECRET",)
+        return missing
     return ()
 
 
@@ -67,7 +70,10 @@ def _webhooks(channel: str) -> tuple[tuple[str, str], ...]:
     if channel == Channel.EMAIL:
         inbound = settings.SITE_URL + "/anymail/<provider>/inbound/"
         return (("Inbound route (e.g. postmark, mailgun)", inbound),)
-    return (("Embed script", settings.SITE_URL + "/static/inbox/chatbox.js"),)
+    return (
+        ("Embed script", settings.SITE_URL + "/static/inbox/chatbox.js"),
+        ("Demo page", public_url("inbox:chat_demo")),
+    )
 
 
 def channel_statuses() -> list[ChannelStatus]:

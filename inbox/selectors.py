@@ -25,6 +25,9 @@ class Route:
     def value(self) -> str:
         return f"{self.channel}|{self.handle}"
 
+    def as_kwargs(self) -> dict[str, str]:
+        return {"channel": self.channel, "handle": self.handle}
+
     @property
     def label(self) -> str:
         return f"{Channel(self.channel).label} · {self.handle}"

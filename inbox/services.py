@@ -72,7 +72,7 @@ RETURNING id
 """
 
 
-def _attach(message: Message, contact: Contact) -> int:
+def attach_to_conversation(message: Message, contact: Contact) -> int:
     """Put the message in the person's conversation for its channel handle.
 
     The handle may have moved to another person since (staff edited a phone
@@ -177,7 +177,9 @@ def receive_message(inbound: Inbound) -> Received:
         summary=message.preview or f"{inbound.subject}",
         data={"channel": inbound.channel, "message_id": message.pk},
         subject=message,
-        link=lambda contact: contacts.append(contact) or _attach(message, contact),
+        link=lambda contact: (
+            contacts.append(contact) or attach_to_conversation(message, contact)
+        ),
     )
     if not contacts:
         raise RuntimeError("no receiver linked the message to a person")
@@ -281,7 +283,7 @@ def send_message(
         sent_at=timezone.now() if is_chat else None,
         sender=sender,
     )
-    _attach(message, contact)
+    attach_to_conversation(message, contact)
     record_activity(
         contact=contact,
         kind=ActivityKind.MESSAGE_OUT,

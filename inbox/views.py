@@ -50,11 +50,18 @@ def _thread_context(
         default = selectors.default_route(contact, routes)
         initial = {"route": default.value} if default else {}
         form = ReplyForm(routes=routes, initial=initial)
+    # Say up front which routes would be refused, rather than after typing.
+    refusals = [
+        (route, reason)
+        for route in routes
+        if (reason := services.refusal(contact=contact, **route.as_kwargs()))
+    ]
     return {
         "contact": contact,
         "thread": selectors.thread(contact),
         "form": form,
         "routes": routes,
+        "refusals": refusals,
     }
 
 

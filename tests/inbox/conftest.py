@@ -31,6 +31,7 @@ def _channels(settings: Any) -> None:
     settings.GOOGLE_BUSINESS_PARTNER_KEY = GOOGLE_KEY
     settings.GOOGLE_BUSINESS_ACCESS_TOKEN = "google-access-token"
     settings.INBOUND_EMAIL_ADDRESS = "hello@sparkle.example"
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "mailhook:s3cret"}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 

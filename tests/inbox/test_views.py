@@ -218,3 +218,33 @@ def test_channels_page_shows_connection_and_webhook_urls(
     assert "/webhooks/twilio/sms/" in html
     assert "/webhooks/google-business/" in html
     assert "Set META_PAGE_ACCESS_TOKEN" in html
+
+
+def test_thread_warns_about_routes_that_would_be_refused(staff_client: Any) -> None:
+    message = receive(Channel.SMS, "+15125550001", "STOP")
+    services.apply_sms_keyword(contact=message.contact, body="STOP")
+
+    response = staff_client.get(reverse("inbox:contact", args=[message.contact_id]))
+
+    assert b"revoked permission for SMS messages" in response.content
+
+
+def test_thread_query_count_does_not_grow_with_messages(
+    staff_client: Any, django_assert_num_queries: Any
+) -> None:
+    first = receive(Channel.SMS, "+15125550001")
+    url = reverse("inbox:contact", args=[first.contact_id])
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(url)
+    for n in range(10):
+        receive(Channel.SMS, "+15125550001", f"more {n}")
+    services.send_message(
+        contact=first.contact,
+        channel="sms",
+        handle="+15125550001",
+        body="reply",
+        sender=None,
+    )
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        staff_client.get(url)
