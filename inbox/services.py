@@ -52,23 +52,31 @@ class Received:
     created: bool
 
 
-# One round trip: find or open the conversation and move it forward. The
-# preview follows the newest message even when webhooks arrive out of order.
-_UPSERT_CONVERSATION = """
-INSERT INTO inbox_conversation AS c
-    (contact_id, channel, handle, created_at, last_message_at, last_inbound_at,
-     last_preview, last_direction, unread_count)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (channel, handle) DO UPDATE SET
-    contact_id = EXCLUDED.contact_id,
-    last_preview = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
-        THEN EXCLUDED.last_preview ELSE c.last_preview END,
-    last_direction = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
-        THEN EXCLUDED.last_direction ELSE c.last_direction END,
-    last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
-    last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
-    unread_count = c.unread_count + EXCLUDED.unread_count
-RETURNING id
+# One round trip: find or open the conversation, move it forward, and file
+# the message in it. The preview follows the newest message even when
+# webhooks arrive out of order.
+_FILE_MESSAGE = """
+WITH conversation AS (
+    INSERT INTO inbox_conversation AS c
+        (contact_id, channel, handle, created_at, last_message_at,
+         last_inbound_at, last_preview, last_direction, unread_count)
+    VALUES (%(contact)s, %(channel)s, %(handle)s, %(at)s, %(at)s,
+            %(inbound_at)s, %(preview)s, %(direction)s, %(unread)s)
+    ON CONFLICT (channel, handle) DO UPDATE SET
+        contact_id = EXCLUDED.contact_id,
+        last_preview = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+            THEN EXCLUDED.last_preview ELSE c.last_preview END,
+        last_direction = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+            THEN EXCLUDED.last_direction ELSE c.last_direction END,
+        last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
+        last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+        unread_count = c.unread_count + EXCLUDED.unread_count
+    RETURNING id
+)
+UPDATE inbox_message
+SET conversation_id = (SELECT id FROM conversation), contact_id = %(contact)s
+WHERE id = %(message)s
+RETURNING conversation_id
 """
 
 
@@ -81,23 +89,20 @@ def attach_to_conversation(message: Message, contact: Contact) -> int:
     inbound = message.direction == Direction.IN
     with connection.cursor() as cursor:
         cursor.execute(
-            _UPSERT_CONVERSATION,
-            [
-                contact.pk,
-                message.channel,
-                message.handle,
-                message.created_at,
-                message.created_at,
-                message.created_at if inbound else None,
-                message.preview,
-                message.direction,
-                1 if inbound else 0,
-            ],
+            _FILE_MESSAGE,
+            {
+                "contact": contact.pk,
+                "channel": message.channel,
+                "handle": message.handle,
+                "at": message.created_at,
+                "inbound_at": message.created_at if inbound else None,
+                "preview": message.preview,
+                "direction": message.direction,
+                "unread": 1 if inbound else 0,
+                "message": message.pk,
+            },
         )
         (conversation_id,) = cursor.fetchone()
-    Message.objects.filter(pk=message.pk).update(
-        conversation_id=conversation_id, contact=contact
-    )
     message.conversation_id = conversation_id
     message.contact = contact
     return conversation_id
