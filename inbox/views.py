@@ -25,8 +25,11 @@ def _list_context(request: HttpRequest) -> dict[str, object]:
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("current", None)
+    current = request.GET.get("current", "")
     return {
         "page_obj": page,
+        "current_id": int(current) if current.isdigit() else None,
         "filters": filters,
         "query": query.urlencode(),
         "channels": Channel.choices,
@@ -72,6 +75,7 @@ def contact(request: HttpRequest, contact_id: int) -> HttpResponse:
         return redirect("inbox:contact", contact_id=person.pk)
     services.mark_read(contact=person)
     context = _list_context(request) | _thread_context(request, person)
+    context["current_id"] = person.pk
     return render(request, "inbox/index.html", context)
 
 
@@ -105,6 +109,7 @@ def send(request: HttpRequest, contact_id: int) -> HttpResponse:
             messages.success(request, f"Reply queued on {route.label}.")
             return redirect(reverse("inbox:contact", args=[person.pk]) + "#composer")
     context = _list_context(request) | _thread_context(request, person, form)
+    context["current_id"] = person.pk
     return render(request, "inbox/index.html", context)
 
 
