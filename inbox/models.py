@@ -152,11 +152,22 @@ class Message(models.Model):
 
 
 class DeliveryEvent(models.Model):
-    """A provider's report on an outbound message, stored once per status."""
+    """A provider's report on an outbound message, stored once per status.
+
+    A report can arrive before the worker has stored the provider's id for
+    the message (Twilio calls back while our request is still returning);
+    it then waits here without a message and is applied once the id is known.
+    """
 
     message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, related_name="delivery_events"
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="delivery_events",
     )
+    channel = models.CharField(max_length=24, choices=Channel)
+    provider_id = models.CharField(max_length=255)
     status = models.CharField(max_length=24)
     error_code = models.CharField(max_length=40, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -164,12 +175,13 @@ class DeliveryEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["message", "status"], name="delivery_event_unique_status"
+                fields=["channel", "provider_id", "status"],
+                name="delivery_event_unique_status",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.message_id}: {self.status}"
+        return f"{self.provider_id}: {self.status}"
 
 
 class ChatVisitor(models.Model):

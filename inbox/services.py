@@ -328,7 +328,9 @@ def claim_for_delivery(message_id: int) -> Message | None:
     return Message.objects.select_related("conversation").get(pk=message_id)
 
 
+@transaction.atomic
 def mark_sent(message: Message, *, provider_id: str, status: str) -> None:
+    """Record the provider's acceptance, then any report that came first."""
     Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING).update(
         status=status,
         provider_id=provider_id,
@@ -336,6 +338,18 @@ def mark_sent(message: Message, *, provider_id: str, status: str) -> None:
         error="",
         error_code="",
     )
+    if not provider_id:
+        return
+    early = DeliveryEvent.objects.filter(
+        channel=message.channel, provider_id=provider_id, message__isnull=True
+    ).order_by("received_at")
+    for event in early:
+        record_delivery(
+            channel=event.channel,
+            provider_id=provider_id,
+            status=event.status,
+            error_code=event.error_code,
+        )
 
 
 def release_for_retry(message: Message, *, error: str) -> None:
@@ -371,23 +385,35 @@ def record_delivery(
     """Apply a provider's status report once; return False for an unknown id.
 
     Reports arrive out of order and repeat: a status never moves back, and
-    each (message, status) pair is stored once.
+    each (message, status) pair is applied once. A report for an id we have
+    not stored yet is kept and applied by mark_sent.
     """
     message = (
         Message.objects.select_for_update()
         .filter(channel=channel, provider_id=provider_id, direction=Direction.OUT)
         .first()
     )
+    event, created = DeliveryEvent.objects.get_or_create(
+        channel=channel,
+        provider_id=provider_id,
+        status=status,
+        defaults={"error_code": error_code[:40], "message": message},
+    )
     if message is None:
         return False
-    _, created = DeliveryEvent.objects.get_or_create(
-        message=message, status=status, defaults={"error_code": error_code[:40]}
-    )
+    if not created and event.message_id:
+        return True
+    if not created:
+        event.message = message
+        event.save(update_fields=["message"])
+    _advance(message, status, error_code)
+    return True
+
+
+def _advance(message: Message, status: str, error_code: str) -> None:
     new = _PROVIDER_STATUS.get(status)
-    if not created or new is None:
-        return True
-    if STATUS_RANK.get(new, 0) <= STATUS_RANK.get(message.status, 0):
-        return True
+    if new is None or STATUS_RANK.get(new, 0) <= STATUS_RANK.get(message.status, 0):
+        return
     message.status = new
     fields = ["status"]
     if new == DeliveryStatus.DELIVERED:
@@ -398,4 +424,3 @@ def record_delivery(
         message.error = f"{status} (provider error {error_code or 'unknown'})"
         fields += ["error_code", "error"]
     message.save(update_fields=fields)
-    return True

@@ -122,11 +122,9 @@ def meta(request: HttpRequest) -> HttpResponse:
         return _bad_request("meta", error, payload)
     for inbound in messages:
         _receive(inbound)
+    channel = Channel.MESSENGER if payload["object"] == "page" else Channel.INSTAGRAM
     for mid in delivered:
-        for channel in (Channel.MESSENGER, Channel.INSTAGRAM):
-            services.record_delivery(
-                channel=channel, provider_id=mid, status="delivered"
-            )
+        services.record_delivery(channel=channel, provider_id=mid, status="delivered")
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 

@@ -248,3 +248,25 @@ def test_status_callback_with_bad_signature_is_refused(client: Any) -> None:
     message.refresh_from_db()
     assert response.status_code == 403
     assert message.status == DeliveryStatus.SENT
+
+
+def test_status_arriving_before_the_worker_stored_the_sid_is_applied_later(
+    client: Any,
+) -> None:
+    from inbox import services
+
+    contact = capture_contact(source=Source.SMS, phone="+15125550123").contact
+    message = Message.objects.create(
+        contact=contact,
+        channel=Channel.SMS,
+        direction=Direction.OUT,
+        handle="+15125550123",
+        status=DeliveryStatus.SENDING,
+    )
+    sid = "SM" + "7" * 32
+    post_twilio(client, STATUS, {"MessageSid": sid, "MessageStatus": "delivered"})
+
+    services.mark_sent(message, provider_id=sid, status=DeliveryStatus.SENT)
+
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
