@@ -147,6 +147,9 @@ def _meta_handshake(request: HttpRequest) -> HttpResponse:
 @require_POST
 def google_business(request: HttpRequest) -> HttpResponse:
     """Receive a Google Business Messages event."""
+    verification = _google_verification(request)
+    if verification is not None:
+        return verification
     header = request.headers.get("X-Goog-Signature", "")
     key = settings.GOOGLE_BUSINESS_PARTNER_KEY
     if not providers.google_signature_ok(request.body, header, key):
@@ -160,3 +163,18 @@ def google_business(request: HttpRequest) -> HttpResponse:
     if inbound is not None:
         _receive(inbound)
     return JsonResponse({})
+
+
+def _google_verification(request: HttpRequest) -> HttpResponse | None:
+    """Answer Google's check of a new webhook URL, or None for an event."""
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or set(payload) != {"clientToken", "secret"}:
+        return None
+    expected = settings.GOOGLE_BUSINESS_CLIENT_TOKEN
+    token = str(payload["clientToken"])
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return HttpResponse(str(payload["secret"]), content_type="text/plain")
+    return _forbidden(request, "google business verification")

@@ -251,3 +251,6 @@ GOOGLE_BUSINESS_API_BASE = env.str(
     "GOOGLE_BUSINESS_API_BASE", default="https://businessmessages.googleapis.com/v1"
 )
 INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
+# Google checks a new webhook URL by posting {"clientToken", "secret"}: we
+# echo the secret when the client token is the one configured with Google.
+GOOGLE_BUSINESS_CLIENT_TOKEN = _secret("GOOGLE_BUSINESS_CLIENT_TOKEN", default="")

@@ -87,3 +87,29 @@ def test_unknown_event_is_rejected_with_400(client: Any) -> None:
     payload["somethingNew"] = {}
 
     assert post_google(client, payload).status_code == 400
+
+
+def test_webhook_check_echoes_the_secret_for_our_client_token(
+    client: Any, settings: Any
+) -> None:
+    settings.GOOGLE_BUSINESS_CLIENT_TOKEN = "our-client-token"
+    body = {"clientToken": "our-client-token", "secret": "1234567890"}
+
+    response = client.post(
+        "/webhooks/google-business/", body, content_type="application/json"
+    )
+
+    assert (response.status_code, response.content) == (200, b"1234567890")
+
+
+def test_webhook_check_with_another_client_token_is_refused(
+    client: Any, settings: Any
+) -> None:
+    settings.GOOGLE_BUSINESS_CLIENT_TOKEN = "our-client-token"
+    body = {"clientToken": "guess", "secret": "1234567890"}
+
+    response = client.post(
+        "/webhooks/google-business/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 403
