@@ -38,6 +38,8 @@ class Inbound:
     media: list[dict[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     sent_at: datetime | None = None
+    # Attachments that came inside the payload (email): (name, bytes, type).
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)
 
     @property
     def source(self) -> str:

@@ -42,8 +42,8 @@ def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> I
         for name in ("Message-ID", "In-Reply-To", "References", "Date")
         if message.get(name)
     }
-    attachments = [
-        {"filename": a.get_filename() or "", "content_type": a.get_content_type()}
+    files = [
+        (a.get_filename() or "", a.get_content_bytes(), a.get_content_type())
         for a in message.attachments
     ]
     return Inbound(
@@ -54,8 +54,8 @@ def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> I
         subject=message.subject or "",
         body=body.strip(),
         details=split_name(sender.display_name or ""),
-        media=attachments,
         headers=headers,
+        files=files,
     )
 
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from contacts.models import ActivityKind, Channel, Contact, PermissionState
 from contacts.services import permission_state, record_activity, set_permission
@@ -188,16 +191,41 @@ def receive_message(inbound: Inbound) -> Received:
     )
     if not contacts:
         raise RuntimeError("no receiver linked the message to a person")
+    if inbound.files:
+        store_files(message, inbound.files)
     if inbound.channel == Channel.SMS:
         apply_sms_keyword(contact=contacts[0], body=inbound.body)
     _after_commit(message, contacts[0])
     return Received(message, created=True)
 
 
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def store_files(message: Message, files: list[tuple[str, bytes, str]]) -> None:
+    """Save attachments that came inside the payload, before we answer.
+
+    They exist nowhere else once the provider has our 200, so they are
+    written now rather than by a task.
+    """
+    media = list(message.media)
+    for n, (name, content, declared) in enumerate(files):
+        item = {"filename": name[:200], "content_type": declared, "size": len(content)}
+        if len(content) > MAX_FILE_BYTES:
+            item["error"] = "larger than 20 MB, not kept"
+        else:
+            safe = get_valid_filename(name) or "attachment"
+            path = f"inbox/{message.uid}/{n}-{safe}"
+            item["path"] = default_storage.save(path, ContentFile(content))
+        media.append(item)
+    message.media = media
+    Message.objects.filter(pk=message.pk).update(media=media)
+
+
 def _after_commit(message: Message, contact: Contact) -> None:
     from inbox import tasks
 
-    if message.media:
+    if any(item.get("url") for item in message.media):
         transaction.on_commit(lambda: tasks.fetch_media.delay(message.pk))
     # Only someone with an address to tell: most prospects have no owner yet.
     if contact.owner_id:

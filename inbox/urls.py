@@ -16,6 +16,11 @@ urlpatterns = [
         name="messages",
     ),
     path("inbox/<int:contact_id>/send/", views.send, name="send"),
+    path(
+        "inbox/messages/<int:message_id>/attachments/<int:index>/",
+        views.attachment,
+        name="attachment",
+    ),
     path("webhooks/twilio/sms/", webhooks.twilio_sms, name="twilio_sms"),
     path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio_status"),
     path("webhooks/meta/", webhooks.meta, name="meta"),

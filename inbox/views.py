@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,6 +14,7 @@ from contacts.models import Channel, Contact
 from inbox import selectors, services
 from inbox.channels import channel_statuses
 from inbox.forms import ReplyForm
+from inbox.models import Message
 from miocrm.access import admin_required
 
 PAGE_SIZE = 50
@@ -111,6 +113,36 @@ def send(request: HttpRequest, contact_id: int) -> HttpResponse:
     context = _list_context(request) | _thread_context(request, person, form)
     context["current_id"] = person.pk
     return render(request, "inbox/index.html", context)
+
+
+# Files from strangers are served for download, never rendered, except the
+# image and PDF types recognised from their first bytes.
+_SNIFFED_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+@require_GET
+def attachment(request: HttpRequest, message_id: int, index: int) -> HttpResponse:
+    """Download a stored attachment of a message."""
+    message = get_object_or_404(Message, pk=message_id)
+    items = message.media
+    if index >= len(items) or not items[index].get("path"):
+        raise Http404("No such attachment.")
+    item = items[index]
+    handle = default_storage.open(item["path"])
+    head = handle.read(16)
+    handle.seek(0)
+    kind = next(
+        (kind for magic, kind in _SNIFFED_TYPES if head.startswith(magic)),
+        "application/octet-stream",
+    )
+    name = item.get("filename") or item["path"].rsplit("/", 1)[-1]
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=kind)
 
 
 @admin_required

@@ -105,3 +105,46 @@ def test_wrong_webhook_secret_is_refused_and_writes_nothing(client: Any) -> None
 
     assert response.status_code in (400, 403)
     assert Message.objects.count() == 0
+
+
+@pytest.fixture
+def storage(settings: Any, tmp_path: Any) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+
+
+def with_attachment(name: str, content: bytes, kind: str) -> dict[str, Any]:
+    encoded = base64.b64encode(content).decode()
+    attachment = {
+        "Name": name,
+        "Content": encoded,
+        "ContentType": kind,
+        "ContentLength": len(content),
+    }
+    return postmark(Attachments=[attachment])
+
+
+def test_attachments_are_kept_with_the_message(client: Any, storage: None) -> None:
+    post(client, with_attachment("rooms.png", b"\x89PNG\r\n\x1a\nrest", "image/png"))
+
+    item = Message.objects.get().media[0]
+    assert (item["filename"], item["size"]) == ("rooms.png", 12)
+
+
+def test_attachment_is_served_as_a_download_typed_by_its_content(
+    client: Any, staff_user: Any, storage: None
+) -> None:
+    html = b"<script>alert(1)</script>"
+    post(client, with_attachment("photo.png", html, "image/png"))
+    client.force_login(staff_user)
+    message = Message.objects.get()
+
+    response = client.get(f"/inbox/messages/{message.pk}/attachments/0/")
+
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
