@@ -13,8 +13,10 @@ from contacts.models import (
     Source,
 )
 from contacts.services import capture_contact, permission_state
+from inbox import services
 from inbox.models import Conversation, DeliveryStatus, Direction, Message
-from tests.inbox.conftest import post_twilio, sms_payload
+from inbox.providers import twilio_signature
+from tests.inbox.conftest import TWILIO_TOKEN, post_twilio, sms_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +97,6 @@ def test_missing_signature_is_refused(client: Any) -> None:
 
 def test_signature_covers_every_field_including_new_ones(client: Any) -> None:
     payload = sms_payload()
-    from inbox.providers import twilio_signature
-    from tests.inbox.conftest import TWILIO_TOKEN
-
     signature = twilio_signature(TWILIO_TOKEN, f"http://testserver{SMS}", payload)
     tampered = {**payload, "Body": "Send me your bank details"}
 
@@ -253,8 +252,6 @@ def test_status_callback_with_bad_signature_is_refused(client: Any) -> None:
 def test_status_arriving_before_the_worker_stored_the_sid_is_applied_later(
     client: Any,
 ) -> None:
-    from inbox import services
-
     contact = capture_contact(source=Source.SMS, phone="+15125550123").contact
     message = Message.objects.create(
         contact=contact,
