@@ -8,6 +8,8 @@ from typing import Any
 
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, inbound
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.utils.html import strip_tags
 
@@ -63,6 +65,13 @@ def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> I
 def receive_email(
     sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
 ) -> None:
+    if not (settings.ANYMAIL or {}).get("WEBHOOK_SECRET"):
+        # Without the shared secret anymail lets anyone post "email" to us
+        # (it only warns): refuse like any webhook whose origin is unproven.
+        logger.warning(
+            "%s inbound email refused: ANYMAIL_WEBHOOK_SECRET unset", esp_name
+        )
+        raise PermissionDenied("Inbound email needs ANYMAIL_WEBHOOK_SECRET.")
     try:
         message = parse_email(event.message, event)
     except UnknownPayload as error:

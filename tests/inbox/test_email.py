@@ -148,3 +148,15 @@ def test_attachment_is_served_as_a_download_typed_by_its_content(
 
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailInsecureWebhookWarning")
+def test_inbound_email_is_refused_while_no_webhook_secret_is_set(
+    client: Any, settings: Any
+) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": None}
+
+    response = client.post(URL, json.dumps(postmark()), content_type="application/json")
+
+    assert response.status_code == 403
+    assert Message.objects.count() == 0
