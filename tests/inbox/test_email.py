@@ -103,7 +103,7 @@ def test_retried_email_is_stored_once(client: Any) -> None:
 def test_wrong_webhook_secret_is_refused_and_writes_nothing(client: Any) -> None:
     response = post(client, postmark(), **auth("mailhook:guess"))
 
-    assert response.status_code in (400, 403)
+    assert response.status_code == 400  # anymail's answer to a failed check
     assert Message.objects.count() == 0
 
 
