@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from contacts.models import Channel
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
@@ -72,7 +73,12 @@ def chat_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return _cors(HttpResponse(status=204))
         if request.method not in ("GET", "POST"):
             return _error("Method not allowed.", status=405)
-        return _cors(view(request, *args, **kwargs))
+        try:
+            return _cors(view(request, *args, **kwargs))
+        except Ratelimited:
+            # Answered here rather than by the site's 429 page so that the
+            # widget, on another origin, may read the reason.
+            return _error("Too many messages. Please wait a minute.", status=429)
 
     return wrapper
 

@@ -214,7 +214,9 @@
       text.value = body;
       var fields = err.fields || {};
       var first = fields.email || fields.phone || fields.text || fields.name;
-      error.textContent = first ? first[0] : err.message;
+      // fetch() rejects with a TypeError when the network is down.
+      var offline = err instanceof TypeError;
+      error.textContent = first ? first[0] : offline ? "Could not reach us. Please try again in a moment." : err.message;
       pending.remove();
     }).then(function () { send.disabled = false; });
   });

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from contacts.models import Contact
+from inbox.providers import twilio_signature
 from tests.browser import login_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,3 +66,31 @@ def test_widget_fits_a_phone_screen(browser: Any, live_server: Any) -> None:
     box = phone.locator(".panel").bounding_box()
 
     assert (box["width"], box["height"]) == (375, 700)
+
+
+def test_new_sms_appears_in_the_open_inbox_without_reload(
+    page: Any, live_server: Any, staff_user: Any, settings: Any
+) -> None:
+    settings.TWILIO_AUTH_TOKEN = "e2e-token"
+    login_in_browser(page, live_server, "sam", "s3cret-pass!")
+    page.goto(f"{live_server.url}/inbox/")
+    url = f"{live_server.url}/webhooks/twilio/sms/"
+    payload = {
+        "MessageSid": "SM" + "4" * 32,
+        "From": "+15125550188",
+        "To": "+15125550100",
+        "Body": "Is anyone there?",
+        "NumMedia": "0",
+    }
+
+    response = requests.post(
+        url,
+        data=payload,
+        headers={"X-Twilio-Signature": twilio_signature("e2e-token", url, payload)},
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    expect(page.locator("#conversation-list")).to_contain_text(
+        "Is anyone there?", timeout=10_000
+    )

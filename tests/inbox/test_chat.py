@@ -123,6 +123,16 @@ def test_sending_is_rate_limited(client: Any) -> None:
     assert codes[-1] == 429
 
 
+def test_rate_limited_answer_is_readable_by_the_widget(client: Any) -> None:
+    token = start(client)
+    for n in range(21):
+        response = say(client, token, client_id=f"c-{n:08d}")
+
+    assert response.status_code == 429
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "wait" in response.json()["error"]
+
+
 def test_issued_token_does_not_contain_guessable_ids(client: Any) -> None:
     start(client)
     visitor = ChatVisitor.objects.get()
