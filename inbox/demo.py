@@ -70,7 +70,7 @@ def _receive(channel: str, handle: str, body: str, **extra: Any) -> Message:
         email=handle if channel == Channel.EMAIL else extra.get("email", ""),
         details=extra.get("details") or {},
     )
-    return services.receive_message(inbound).message
+    return services.receive_message(inbound, notify=False).message
 
 
 def _reply(message: Message, body: str, staff: object) -> Message:

@@ -9,6 +9,7 @@ from django.db.models import QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from contacts.models import Channel, Contact, Stage
+from contacts.normalize import format_phone
 from inbox.models import Conversation, Direction, Message
 
 THREAD_LIMIT = 200
@@ -30,7 +31,13 @@ class Route:
 
     @property
     def label(self) -> str:
-        return f"{Channel(self.channel).label} · {self.handle}"
+        """Return the route as staff read it; opaque channel ids stay hidden."""
+        label = Channel(self.channel).label
+        if self.channel == Channel.SMS:
+            return f"{label} · {format_phone(self.handle)}"
+        if self.channel == Channel.EMAIL:
+            return f"{label} · {self.handle}"
+        return label
 
 
 def conversations(*, user: Any, filters: dict[str, str]) -> QuerySet[Conversation]:

@@ -161,11 +161,12 @@ def _insert_inbound(inbound: Inbound) -> Message | None:
 
 
 @transaction.atomic
-def receive_message(inbound: Inbound) -> Received:
+def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
     """Store an inbound message once, with its conversation and its person.
 
     The person is found or created by `prospects` through the
-    message_received signal, inside this transaction.
+    message_received signal, inside this transaction. `notify` tells the
+    person's owner by email (demo data does not).
     """
     message = _insert_inbound(inbound)
     if message is None:
@@ -195,7 +196,7 @@ def receive_message(inbound: Inbound) -> Received:
         store_files(message, inbound.files)
     if inbound.channel == Channel.SMS:
         apply_sms_keyword(contact=contacts[0], body=inbound.body)
-    _after_commit(message, contacts[0])
+    _after_commit(message, contacts[0], notify=notify)
     return Received(message, created=True)
 
 
@@ -222,13 +223,13 @@ def store_files(message: Message, files: list[tuple[str, bytes, str]]) -> None:
     Message.objects.filter(pk=message.pk).update(media=media)
 
 
-def _after_commit(message: Message, contact: Contact) -> None:
+def _after_commit(message: Message, contact: Contact, *, notify: bool) -> None:
     from inbox import tasks
 
     if any(item.get("url") for item in message.media):
         transaction.on_commit(lambda: tasks.fetch_media.delay(message.pk))
     # Only someone with an address to tell: most prospects have no owner yet.
-    if contact.owner_id:
+    if notify and contact.owner_id:
         transaction.on_commit(lambda: tasks.notify_owner.delay(message.pk))
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
+from django.urls import reverse
 
 from contacts.models import Channel
 from inbox import adapters, services
@@ -99,7 +100,8 @@ def notify_owner(message_id: int) -> bool:
         subject=f"New {message.get_channel_display()} message from "
         f"{message.contact.name}",
         message=f"{message.contact.name} wrote:\n\n{message.preview}\n\n"
-        f"Answer in the inbox: {settings.SITE_URL}/inbox/{message.contact_id}/",
+        f"Answer in the inbox: {settings.SITE_URL}"
+        f"{reverse('inbox:contact', args=[message.contact_id])}",
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[owner.email],
     )
