@@ -110,6 +110,7 @@ class Message(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -347,11 +347,24 @@ def _reply_subject(channel: str, handle: str) -> str:
     return last if last.lower().startswith("re:") else f"Re: {last}"
 
 
+# A send that has not finished after this long died with its worker (the
+# provider calls time out after seconds): another run may take it over.
+STALE_CLAIM = timedelta(minutes=10)
+
+
 def claim_for_delivery(message_id: int) -> Message | None:
     """Take a queued message for sending; None when another run has it."""
+    now = timezone.now()
+    claimable = Q(status=DeliveryStatus.QUEUED) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
     claimed = Message.objects.filter(
-        pk=message_id, direction=Direction.OUT, status=DeliveryStatus.QUEUED
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
+        claimable, pk=message_id, direction=Direction.OUT
+    ).update(
+        status=DeliveryStatus.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+    )
     if not claimed:
         return None
     return Message.objects.select_related("conversation").get(pk=message_id)

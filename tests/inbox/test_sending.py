@@ -233,3 +233,24 @@ def test_reply_by_sms_to_a_person_known_only_by_chat_opens_an_sms_conversation(
     )
 
     assert Conversation.objects.get(contact=contact).channel == "sms"
+
+
+def test_a_send_abandoned_by_a_dead_worker_is_taken_over_later(
+    apis: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    apis.default = (201, {"sid": "SM5", "status": "queued"})
+    sent = reply(receive(Channel.SMS, PHONE))
+    stale = timezone.now() - services.STALE_CLAIM - timedelta(seconds=1)
+    Message.objects.filter(pk=sent.pk).update(status="sending", claimed_at=stale)
+
+    assert deliver_message(sent.pk) == DeliveryStatus.SENT
+
+
+def test_a_send_in_progress_is_not_taken_over(apis: Any) -> None:
+    sent = reply(receive(Channel.SMS, PHONE))
+    Message.objects.filter(pk=sent.pk).update(
+        status="sending", claimed_at=timezone.now()
+    )
+
+    assert deliver_message(sent.pk) == "skipped"
+    assert apis.requests == []
