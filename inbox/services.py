@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from contacts.models import ActivityKind, Channel, Contact, PermissionState
-from contacts.services import permission_state, record_activity, set_permission
+from contacts.selectors import live_contact
+from contacts.services import (
+    permission_state,
+    record_activity,
+    set_permission,
+    update_contact,
+)
 from inbox import channels
 from inbox.models import (
     STATUS_RANK,
@@ -231,6 +237,19 @@ def _after_commit(message: Message, contact: Contact, *, notify: bool) -> None:
     # Only someone with an address to tell: most prospects have no owner yet.
     if notify and contact.owner_id:
         transaction.on_commit(lambda: tasks.notify_owner.delay(message.pk))
+    if message.channel in channels.META_CHANNELS and not contact.full_name:
+        transaction.on_commit(lambda: tasks.fetch_profile.delay(message.pk))
+
+
+@transaction.atomic
+def fill_blank_name(*, contact_id: int, changes: dict[str, str]) -> bool:
+    """Give a nameless person the name a channel knows; never overwrite one."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    contact = live_contact(contact)
+    if contact.first_name or contact.last_name or not any(changes.values()):
+        return False
+    update_contact(contact=contact, actor=None, changes=changes)
+    return True
 
 
 def apply_sms_keyword(*, contact: Contact, body: str) -> str | None:

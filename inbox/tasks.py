@@ -106,3 +106,36 @@ def notify_owner(message_id: int) -> bool:
         recipient_list=[owner.email],
     )
     return True
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def fetch_profile(self: object, message_id: int) -> bool:
+    """Fill a Messenger or Instagram sender's blank name from Meta's profile."""
+    message = Message.objects.select_related("contact").get(pk=message_id)
+    contact = message.contact
+    if contact is None or contact.first_name or contact.last_name:
+        return False
+    fields = "first_name,last_name" if message.channel == Channel.MESSENGER else "name"
+    try:
+        response = requests.get(
+            f"{settings.META_GRAPH_API_BASE}/{message.handle}",
+            params={"fields": fields, "access_token": settings.META_PAGE_ACCESS_TOKEN},
+            timeout=(5, 15),
+        )
+    except requests.RequestException as error:
+        raise self.retry(exc=error, countdown=60) from error
+    if response.status_code != 200:
+        # Meta withholds profiles without the needed permission: keep no name.
+        logger.warning(
+            "meta profile lookup failed: %s %s",
+            response.status_code,
+            response.text[:300],
+        )
+        return False
+    data = response.json()
+    first = data.get("first_name") or ""
+    last = data.get("last_name") or ""
+    if not (first or last) and data.get("name"):
+        first, _, last = str(data["name"]).partition(" ")
+    changes = {"first_name": first[:150], "last_name": last[:150]}
+    return services.fill_blank_name(contact_id=contact.pk, changes=changes)

@@ -132,9 +132,13 @@ def fake_api() -> Iterator[FakeApi]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             api.requests.append({"path": self.path, "headers": dict(self.headers)})
-            data = b"\x89PNG fake image bytes"
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
+            if "fields=" in self.path:
+                status, answer = api.answers.pop(0) if api.answers else api.default
+                data, kind = json.dumps(answer).encode(), "application/json"
+            else:
+                status, data, kind = 200, b"\x89PNG fake image bytes", "image/png"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -128,3 +128,35 @@ def test_batched_messages_are_stored_in_timestamp_order(client: Any) -> None:
 
     texts = list(Message.objects.order_by("pk").values_list("body", flat=True))
     assert texts == ["hello, world!", "second"]
+
+
+def test_new_messenger_sender_gets_their_profile_name(
+    client: Any,
+    fake_api: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.META_GRAPH_API_BASE = fake_api.url
+    fake_api.answer(200, {"first_name": "Lee", "last_name": "Brown", "id": "1"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_meta(client, MESSENGER)
+
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("Lee", "Brown")
+    assert fake_api.requests[0]["path"].startswith("/6789012345?fields=first_name")
+
+
+def test_a_withheld_profile_leaves_the_person_unnamed(
+    client: Any,
+    fake_api: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.META_GRAPH_API_BASE = fake_api.url
+    fake_api.answer(400, {"error": {"message": "Unsupported get request", "code": 100}})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_meta(client, instagram())
+
+    assert Contact.objects.get().first_name == ""

@@ -126,8 +126,9 @@ def test_messenger_reply_goes_to_the_send_api(
     apis: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     apis.answer(200, {"recipient_id": "6789", "message_id": "m_abc"})
+    incoming = receive(Channel.MESSENGER, "6789")
     with django_capture_on_commit_callbacks(execute=True):
-        sent = reply(receive(Channel.MESSENGER, "6789"))
+        sent = reply(incoming)
 
     request = apis.requests[0]
     assert request["path"] == "/v21.0/me/messages?access_token=meta-page-token"
