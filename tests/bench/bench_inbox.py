@@ -183,6 +183,9 @@ def _clean() -> None:
 
 
 def run(report: Report) -> None:
+    # Other work on this machine moves every figure; say how busy it was.
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    report.note(f"load average before the run: {load} ({os.cpu_count()} cores)")
     _clean()
     tag = uuid.uuid4().hex[:8]
     port = _free_port()
