@@ -189,7 +189,7 @@ def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
         phone=inbound.phone,
         handles=inbound.handles,
         details=inbound.details,
-        summary=message.preview or f"{inbound.subject}",
+        summary=message.preview,
         data={"channel": inbound.channel, "message_id": message.pk},
         subject=message,
         link=lambda contact: (
@@ -229,16 +229,38 @@ def store_files(message: Message, files: list[tuple[str, bytes, str]]) -> None:
     Message.objects.filter(pk=message.pk).update(media=media)
 
 
+def enqueue(task: Any, message_id: int) -> None:
+    """Queue a task once the transaction commits, surviving a broker outage.
+
+    The message is already committed when this runs: a broker that is down
+    must not turn the provider's answer into an error. Deliveries left
+    behind are picked up by requeue_stalled.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(message_id)
+        except Exception:
+            logger.warning(
+                "could not queue %s for message %s",
+                task.name,
+                message_id,
+                exc_info=True,
+            )
+
+    transaction.on_commit(send)
+
+
 def _after_commit(message: Message, contact: Contact, *, notify: bool) -> None:
     from inbox import tasks
 
     if any(item.get("url") for item in message.media):
-        transaction.on_commit(lambda: tasks.fetch_media.delay(message.pk))
+        enqueue(tasks.fetch_media, message.pk)
     # Only someone with an address to tell: most prospects have no owner yet.
     if notify and contact.owner_id:
-        transaction.on_commit(lambda: tasks.notify_owner.delay(message.pk))
+        enqueue(tasks.notify_owner, message.pk)
     if message.channel in channels.META_CHANNELS and not contact.full_name:
-        transaction.on_commit(lambda: tasks.fetch_profile.delay(message.pk))
+        enqueue(tasks.fetch_profile, message.pk)
 
 
 @transaction.atomic
@@ -349,7 +371,7 @@ def send_message(
     if not is_chat:
         from inbox import tasks
 
-        transaction.on_commit(lambda: tasks.deliver_message.delay(message.pk))
+        enqueue(tasks.deliver_message, message.pk)
     return message
 
 
@@ -369,6 +391,28 @@ def _reply_subject(channel: str, handle: str) -> str:
 # A send that has not finished after this long died with its worker (the
 # provider calls time out after seconds): another run may take it over.
 STALE_CLAIM = timedelta(minutes=10)
+
+
+def stalled_deliveries() -> list[int]:
+    """Return outbound messages whose delivery task seems lost.
+
+    Never tried for two minutes (the broker was down when they were queued),
+    or waiting longer than the longest retry backoff, or claimed by a worker
+    that died.
+    """
+    now = timezone.now()
+    never_tried = Q(
+        status=DeliveryStatus.QUEUED,
+        claimed_at__isnull=True,
+        created_at__lt=now - timedelta(minutes=2),
+    )
+    retry_lost = Q(status=DeliveryStatus.QUEUED, claimed_at__lt=now - STALE_CLAIM)
+    worker_died = Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    return list(
+        Message.objects.filter(
+            never_tried | retry_lost | worker_died, direction=Direction.OUT
+        ).values_list("pk", flat=True)[:500]
+    )
 
 
 def claim_for_delivery(message_id: int) -> Message | None:

@@ -50,6 +50,15 @@ def deliver_message(self: object, message_id: int) -> str:
     return status
 
 
+@shared_task(acks_late=True)
+def requeue_stalled() -> int:
+    """Queue again the deliveries whose task was lost; return how many."""
+    stalled = services.stalled_deliveries()
+    for message_id in stalled:
+        deliver_message.delay(message_id)
+    return len(stalled)
+
+
 def _download(url: str, channel: str) -> requests.Response:
     auth = None
     if channel == Channel.SMS:

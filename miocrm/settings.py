@@ -254,3 +254,9 @@ INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
 # Google checks a new webhook URL by posting {"clientToken", "secret"}: we
 # echo the secret when the client token is the one configured with Google.
 GOOGLE_BUSINESS_CLIENT_TOKEN = _secret("GOOGLE_BUSINESS_CLIENT_TOKEN", default="")
+# Deliveries whose task was lost (the broker was down when a reply was sent)
+# are queued again.
+CELERY_BEAT_SCHEDULE["inbox-requeue-stalled"] = {
+    "task": "inbox.tasks.requeue_stalled",
+    "schedule": 120.0,
+}

@@ -13,7 +13,7 @@ from contacts.services import capture_contact, set_permission
 from inbox import services
 from inbox.models import Conversation, DeliveryStatus, Direction, Message
 from inbox.providers import Inbound
-from inbox.tasks import deliver_message
+from inbox.tasks import deliver_message, requeue_stalled
 from miocrm.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +255,44 @@ def test_a_send_in_progress_is_not_taken_over(apis: Any) -> None:
 
     assert deliver_message(sent.pk) == "skipped"
     assert apis.requests == []
+
+
+def test_reply_stays_queued_when_the_broker_is_down(
+    monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    def broker_down(*args: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(deliver_message, "delay", broker_down)
+    incoming = receive(Channel.SMS, PHONE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(incoming)
+
+    sent.refresh_from_db()
+    assert sent.status == DeliveryStatus.QUEUED
+
+
+def test_lost_deliveries_are_queued_again(
+    apis: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    apis.default = (201, {"sid": "SM6", "status": "queued"})
+    sent = reply(receive(Channel.SMS, PHONE))
+    Message.objects.filter(pk=sent.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3)
+    )
+
+    assert requeue_stalled() == 1
+
+    sent.refresh_from_db()
+    assert sent.status == DeliveryStatus.SENT
+
+
+def test_a_reply_waiting_for_its_retry_is_left_alone(apis: Any) -> None:
+    sent = reply(receive(Channel.SMS, PHONE))
+    Message.objects.filter(pk=sent.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3),
+        claimed_at=timezone.now() - timedelta(minutes=1),
+    )
+
+    assert requeue_stalled() == 0
