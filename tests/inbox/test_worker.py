@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 
 from contacts.models import Channel
 from inbox import services
@@ -18,11 +20,19 @@ from miocrm.celery import app
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
+def _close_connections(**kwargs: Any) -> None:
+    # Runs in the worker's thread, whose connection would otherwise outlive
+    # the test and keep the test database from being dropped.
+    connections.close_all()
+
+
 @pytest.fixture
 def worker() -> Iterator[None]:
     app.conf.task_always_eager = False
+    task_postrun.connect(_close_connections)
     with start_worker(app, perform_ping_check=False, pool="solo", concurrency=1):
         yield
+    task_postrun.disconnect(_close_connections)
     app.conf.task_always_eager = True
 
 
