@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "miocrm.context_processors.navigation",
+                "inbox.context_processors.unread",
             ],
         },
     },
@@ -252,3 +253,12 @@ GOOGLE_BUSINESS_API_BASE = env.str(
     "GOOGLE_BUSINESS_API_BASE", default="https://businessmessages.googleapis.com/v1"
 )
 INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
+# Google checks a new webhook URL by posting {"clientToken", "secret"}: we
+# echo the secret when the client token is the one configured with Google.
+GOOGLE_BUSINESS_CLIENT_TOKEN = _secret("GOOGLE_BUSINESS_CLIENT_TOKEN", default="")
+# Deliveries whose task was lost (the broker was down when a reply was sent)
+# are queued again.
+CELERY_BEAT_SCHEDULE["inbox-requeue-stalled"] = {
+    "task": "inbox.tasks.requeue_stalled",
+    "schedule": 120.0,
+}

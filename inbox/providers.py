@@ -1,0 +1,236 @@
+"""What providers send: signature checks and payload parsers.
+
+Parsers turn a provider's documented payload into `Inbound` messages and
+raise UnknownPayload for a shape they do not know, so the webhook answers 400
+and logs it instead of storing half a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from twilio.request_validator import RequestValidator
+
+from contacts.models import Channel, Source
+
+
+class UnknownPayload(ValueError):
+    """A webhook body whose shape this code does not know."""
+
+
+@dataclass
+class Inbound:
+    channel: str
+    handle: str
+    provider_id: str
+    body: str = ""
+    subject: str = ""
+    email: str = ""
+    phone: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    media: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    sent_at: datetime | None = None
+    # Attachments that came inside the payload (email): (name, bytes, type).
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return Source(self.channel).value
+
+    @property
+    def handles(self) -> dict[str, str]:
+        """Return the channel handle the identity engine keys on, if any."""
+        if self.channel in (Channel.SMS, Channel.EMAIL):
+            return {}
+        return {self.channel: self.handle}
+
+
+# Signatures -----------------------------------------------------------------
+
+
+def twilio_signature_ok(request: HttpRequest, auth_token: str) -> bool:
+    """Check X-Twilio-Signature over the URL Twilio called and every field.
+
+    build_absolute_uri honours SECURE_PROXY_SSL_HEADER and USE_X_FORWARDED_HOST
+    (BEHIND_TLS_PROXY), so behind a TLS proxy the https URL Twilio used is
+    what gets signed here too.
+    """
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not auth_token or not signature:
+        return False
+    validator = RequestValidator(auth_token)
+    return validator.validate(request.build_absolute_uri(), request.POST, signature)
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """Return the signature Twilio would send (for tests, benches, the demo)."""
+    return RequestValidator(auth_token).compute_signature(url, dict(params))
+
+
+def hmac_hex(secret: str, body: bytes, digest: str = "sha256") -> str:
+    return hmac.new(secret.encode(), body, digest).hexdigest()
+
+
+def meta_signature_ok(body: bytes, header: str, app_secret: str) -> bool:
+    """Check X-Hub-Signature-256 (sha256=<hex>) over the raw body."""
+    if not app_secret or not header.startswith("sha256="):
+        return False
+    expected = hmac_hex(app_secret, body)
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+def google_signature(partner_key: str, body: bytes) -> str:
+    digest = hmac.new(partner_key.encode(), body, hashlib.sha512).digest()
+    return base64.b64encode(digest).decode()
+
+
+def google_signature_ok(body: bytes, header: str, partner_key: str) -> bool:
+    """Check X-Goog-Signature: Base64 HMAC-SHA512 of the raw body."""
+    if not partner_key or not header:
+        return False
+    return hmac.compare_digest(google_signature(partner_key, body), header.strip())
+
+
+# Parsers --------------------------------------------------------------------
+
+
+def _require(data: Mapping[str, Any], *names: str) -> None:
+    missing = [name for name in names if not data.get(name)]
+    if missing:
+        raise UnknownPayload(f"missing {', '.join(missing)}")
+
+
+def parse_twilio_sms(post: Mapping[str, str]) -> Inbound:
+    _require(post, "MessageSid", "From")
+    media = []
+    try:
+        count = int(post.get("NumMedia") or 0)
+    except ValueError as error:
+        raise UnknownPayload("NumMedia is not a number") from error
+    for n in range(count):
+        if url := post.get(f"MediaUrl{n}"):
+            kind = post.get(f"MediaContentType{n}", "")
+            media.append({"url": url, "content_type": kind})
+    details = {
+        name: post[key]
+        for name, key in (
+            ("city", "FromCity"),
+            ("region", "FromState"),
+            ("postal_code", "FromZip"),
+            ("country", "FromCountry"),
+        )
+        if post.get(key)
+    }
+    return Inbound(
+        channel=Channel.SMS,
+        handle=post["From"],
+        phone=post["From"],
+        provider_id=post["MessageSid"],
+        body=post.get("Body", ""),
+        details=details,
+        media=media,
+    )
+
+
+def _from_millis(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
+    """Return the messages of a Meta batch and the mids reported delivered.
+
+    Echoes of our own replies are skipped; messages are sorted by timestamp
+    because Meta does not promise order within or across batches.
+    """
+    if not isinstance(payload, dict) or payload.get("object") not in (
+        "page",
+        "instagram",
+    ):
+        raise UnknownPayload("object is neither page nor instagram")
+    channel = Channel.MESSENGER if payload["object"] == "page" else Channel.INSTAGRAM
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise UnknownPayload("entry is not a list")
+    messages: list[tuple[int, Inbound]] = []
+    delivered: list[str] = []
+    for entry in entries:
+        for event in (entry or {}).get("messaging") or []:
+            if not isinstance(event, dict):
+                raise UnknownPayload("messaging event is not an object")
+            delivered += (event.get("delivery") or {}).get("mids") or []
+            inbound = _meta_message(channel, event)
+            if inbound:
+                messages.append((int(event.get("timestamp") or 0), inbound))
+    messages.sort(key=lambda item: item[0])
+    return [inbound for _, inbound in messages], delivered
+
+
+def _meta_message(channel: str, event: dict[str, Any]) -> Inbound | None:
+    message = event.get("message")
+    if not isinstance(message, dict) or message.get("is_echo"):
+        return None
+    sender = (event.get("sender") or {}).get("id")
+    if not sender or not message.get("mid"):
+        raise UnknownPayload("message without sender.id or mid")
+    media = [
+        {"url": a["payload"]["url"], "content_type": a.get("type", "")}
+        for a in message.get("attachments") or []
+        if isinstance(a, dict) and (a.get("payload") or {}).get("url")
+    ]
+    return Inbound(
+        channel=channel,
+        handle=str(sender),
+        provider_id=message["mid"],
+        body=message.get("text", ""),
+        media=media,
+        sent_at=_from_millis(event.get("timestamp")),
+    )
+
+
+def parse_google_business(payload: Any) -> Inbound | None:
+    """Return the user's message, or None for receipts and status events."""
+    if not isinstance(payload, dict) or not payload.get("conversationId"):
+        raise UnknownPayload("conversationId missing")
+    if "message" not in payload:
+        if any(k in payload for k in ("receipts", "userStatus", "suggestionResponse")):
+            return None
+        raise UnknownPayload("neither a message nor a known event")
+    message = payload["message"]
+    if not isinstance(message, dict):
+        raise UnknownPayload("message is not an object")
+    message_id = message.get("name") or message.get("messageId")
+    if not message_id:
+        raise UnknownPayload("message without name or messageId")
+    name = ((payload.get("context") or {}).get("userInfo") or {}).get("displayName")
+    first, _, last = (name or "").partition(" ")
+    details = {"first_name": first[:150], "last_name": last[:150]} if name else {}
+    media = []
+    if image := message.get("image"):
+        url = (image.get("contentInfo") or {}).get("fileUrl")
+        if url:
+            media.append({"url": url, "content_type": "image"})
+    return Inbound(
+        channel=Channel.GOOGLE_BUSINESS,
+        handle=payload["conversationId"],
+        provider_id=message_id,
+        body=message.get("text", ""),
+        details=details,
+        media=media,
+        headers={"requestId": str(payload.get("requestId", ""))},
+    )
+
+
+def split_name(name: str) -> dict[str, str]:
+    first, _, last = " ".join(name.split()).partition(" ")
+    return {"first_name": first[:150], "last_name": last[:150]} if first else {}

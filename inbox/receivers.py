@@ -1,0 +1,82 @@
+"""Inbound email from django-anymail, whichever provider delivers it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import AnymailInboundEvent, inbound
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
+from django.utils.html import strip_tags
+
+from contacts.models import Channel
+from contacts.normalize import InvalidIdentifier, normalize_email
+from inbox import services
+from inbox.providers import Inbound, UnknownPayload, split_name
+
+logger = logging.getLogger(__name__)
+
+
+def _message_id(message: AnymailInboundMessage, event: AnymailInboundEvent) -> str:
+    if message_id := (message.get("Message-ID") or "").strip():
+        return message_id
+    # Without a Message-ID, a stable digest of the raw message still lets a
+    # retried delivery be recognised.
+    raw = message.as_bytes() if hasattr(message, "as_bytes") else b""
+    return "<sha256-" + hashlib.sha256(raw).hexdigest() + "@inbound>"
+
+
+def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> Inbound:
+    sender = message.from_email
+    if sender is None or not sender.addr_spec:
+        raise UnknownPayload("email without a From address")
+    try:
+        address = normalize_email(sender.addr_spec)
+    except InvalidIdentifier as error:
+        raise UnknownPayload(str(error)) from error
+    body = message.stripped_text or message.text or strip_tags(message.html or "")
+    headers = {
+        name: str(message.get(name))
+        for name in ("Message-ID", "In-Reply-To", "References", "Date")
+        if message.get(name)
+    }
+    files = [
+        (a.get_filename() or "", a.get_content_bytes(), a.get_content_type())
+        for a in message.attachments
+    ]
+    return Inbound(
+        channel=Channel.EMAIL,
+        handle=address,
+        email=address,
+        provider_id=_message_id(message, event)[:255],
+        subject=message.subject or "",
+        body=body.strip(),
+        details=split_name(sender.display_name or ""),
+        headers=headers,
+        files=files,
+    )
+
+
+@receiver(inbound)
+def receive_email(
+    sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
+) -> None:
+    if not (settings.ANYMAIL or {}).get("WEBHOOK_SECRET"):
+        # Without the shared secret anymail lets anyone post "email" to us
+        # (it only warns): refuse like any webhook whose origin is unproven.
+        logger.warning(
+            "%s inbound email refused: ANYMAIL_WEBHOOK_SECRET unset", esp_name
+        )
+        raise PermissionDenied("Inbound email needs ANYMAIL_WEBHOOK_SECRET.")
+    try:
+        message = parse_email(event.message, event)
+    except UnknownPayload as error:
+        # Acknowledged (anymail answers 200) so the provider stops retrying
+        # a message that can never be stored; the log says why.
+        logger.warning("%s inbound email dropped: %s", esp_name, error)
+        return
+    services.receive_message(message)

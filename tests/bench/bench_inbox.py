@@ -1,0 +1,240 @@
+"""Signed Twilio SMS webhooks per second against gunicorn with 2 workers.
+
+A local load generator (threads, a bounded number of requests in flight)
+posts signed webhooks from new senders and from known senders, and reports
+requests per second with p50/p99 latency beside a same-run baseline: the same
+server rejecting unsigned webhooks (routing, middleware and the signature
+check, no database work). Afterwards it checks that no person was stored twice
+and that every message was stored once.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import connection
+
+from contacts.models import Contact, Identifier
+from inbox.models import Message
+from inbox.providers import twilio_signature
+from tests.bench.report import Report
+
+TOKEN = "bench-twilio-token"
+PATH = "/webhooks/twilio/sms/"
+WORKERS = 2
+IN_FLIGHT = 8
+NEW_SENDERS = 1500
+KNOWN_MESSAGES = 1500
+KNOWN_SENDERS = 150
+PREFIX = "+1726"  # numbers no other benchmark uses
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+def _start_server(port: int, log: Any) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "0",
+        "STATIC_MANIFEST": "0",
+        "LOG_LEVEL": "ERROR",
+    }
+    command = [
+        str(BASE_DIR / ".venv/bin/gunicorn"),
+        "miocrm.wsgi:application",
+        f"--workers={WORKERS}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=error",
+    ]
+    # The server's log (a warning per rejected webhook) goes to a file, shown
+    # only when something fails.
+    server = subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/login/")
+            conn.getresponse().read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start; see its log above")
+
+
+def _payload(sender: str, n: int, tag: str) -> dict[str, str]:
+    sid = "SM" + uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}-{n}").hex
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": "+15125550100",
+        "Body": f"Bench message {n}: do you clean carpets?",
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def _requests(port: int, payloads: list[dict[str, str]], sign: bool) -> list[bytes]:
+    """Return ready-to-send request bodies with their headers, built up front."""
+    url = f"http://127.0.0.1:{port}{PATH}"
+    built = []
+    for payload in payloads:
+        body = urlencode(payload)
+        signature = twilio_signature(TOKEN, url, payload) if sign else "unsigned"
+        built.append((body, signature))
+    return built
+
+
+def _load(port: int, requests: list, expect: int) -> tuple[float, list[float]]:
+    """Send every request with IN_FLIGHT threads; return seconds and latencies."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    queue = iter(requests)
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            body, signature = item
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+                "Host": f"127.0.0.1:{port}",
+            }
+            started = time.perf_counter()
+            try:
+                conn.request("POST", PATH, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                status = repr(error)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if status != expect:
+                    failures.append(str(status))
+
+    threads = [threading.Thread(target=worker) for _ in range(IN_FLIGHT)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} unexpected answers, e.g. {failures[:3]}")
+    return seconds, latencies
+
+
+def _figures(
+    report: Report, label: str, count: int, result: tuple, base: float
+) -> None:
+    seconds, latencies = result
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    rate = count / seconds
+    report.figure(label, rate, "/s", baseline=base, target="≥ 200/s")
+    report.figure(f"  p50 latency, {label}", p50, "ms", higher_is_better=False)
+    report.figure(f"  p99 latency, {label}", p99, "ms", higher_is_better=False)
+
+
+def _clean() -> None:
+    people = Contact.objects.filter(identifiers__value__startswith=PREFIX)
+    Contact.objects.filter(pk__in=people.values("pk")).delete()
+
+
+def run(report: Report) -> None:
+    # Other work on this machine moves every figure; say how busy it was.
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    report.note(f"load average before the run: {load} ({os.cpu_count()} cores)")
+    _clean()
+    port = _free_port()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        server = _start_server(port, log)
+        try:
+            _measure(report, port)
+        except Exception:
+            log.seek(0)
+            print(log.read()[-5000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    _check(report)
+
+
+def _measure(report: Report, port: int) -> None:
+    tag = uuid.uuid4().hex[:8]
+    new = [_payload(f"{PREFIX}{n:07d}", n, tag) for n in range(NEW_SENDERS)]
+    known = [
+        _payload(f"{PREFIX}{n % KNOWN_SENDERS:07d}", NEW_SENDERS + n, tag)
+        for n in range(KNOWN_MESSAGES)
+    ]
+    unsigned = _requests(port, new, sign=False)
+    _load(port, unsigned[:200], expect=403)  # warm both workers up
+    rejected = _load(port, unsigned, expect=403)
+    base = len(unsigned) / rejected[0]
+    report.figure("unsigned webhook rejected with 403 (baseline)", base, "/s")
+
+    new_result = _load(port, _requests(port, new, sign=True), expect=200)
+    _figures(report, "signed SMS from new senders", NEW_SENDERS, new_result, base)
+    known_result = _load(port, _requests(port, known, sign=True), expect=200)
+    _figures(
+        report, "signed SMS from known senders", KNOWN_MESSAGES, known_result, base
+    )
+
+
+def _check(report: Report) -> None:
+    connection.close()
+    phones = Identifier.objects.filter(kind="phone", value__startswith=PREFIX)
+    people = phones.values("contact").distinct().count()
+    messages = Message.objects.filter(handle__startswith=PREFIX).count()
+    report.note(
+        f"senders {NEW_SENDERS}, contacts stored {people}, "
+        f"messages {messages} of {NEW_SENDERS + KNOWN_MESSAGES}"
+    )
+    if people != NEW_SENDERS or messages != NEW_SENDERS + KNOWN_MESSAGES:
+        raise RuntimeError("duplicate or missing contacts or messages")

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from contacts.models import Contact, Source
+from contacts.services import capture_contact
+from inbox.models import Message
+from tests.inbox.conftest import post_google
+
+pytestmark = pytest.mark.django_db
+
+# Google's documented user message (Business Messages "Receive messages").
+MESSAGE = {
+    "agent": "brands/1234/agents/5678",
+    "conversationId": "8bfe7a8b-9d1c-4c0b-a7b1-4ea0b5f7c111",
+    "customAgentId": "sparkle",
+    "requestId": "d4a6f1e0-3c2b-4b1a-9d8e-7f6a5b4c3d2e",
+    "message": {
+        "name": "conversations/8bfe7a8b-9d1c-4c0b-a7b1-4ea0b5f7c111/messages/"
+        "3a1b8e7c-5d2f-4e6a-8b9c-0d1e2f3a4b5c",
+        "text": "Are you open on Sunday?",
+        "createTime": "2024-03-01T15:04:05.123456Z",
+        "messageId": "3a1b8e7c-5d2f-4e6a-8b9c-0d1e2f3a4b5c",
+    },
+    "context": {
+        "userInfo": {"displayName": "Lee Brown", "userDeviceLocale": "en-US"},
+        "entryPoint": "PLACESHEET",
+    },
+    "sendTime": "2024-03-01T15:04:05.987654Z",
+}
+
+
+def test_message_from_new_conversation_becomes_prospect(client: Any) -> None:
+    response = post_google(client, MESSAGE)
+
+    assert response.status_code == 200
+    contact = Contact.objects.get()
+    assert (contact.source, contact.first_name, contact.last_name) == (
+        Source.GOOGLE_BUSINESS,
+        "Lee",
+        "Brown",
+    )
+
+
+def test_known_conversation_joins_its_thread(client: Any) -> None:
+    known = capture_contact(
+        source=Source.MANUAL, handles={"google_business": MESSAGE["conversationId"]}
+    ).contact
+
+    post_google(client, MESSAGE)
+
+    assert Message.objects.get().contact == known
+
+
+def test_retried_delivery_is_stored_once(client: Any) -> None:
+    post_google(client, MESSAGE)
+    retry = post_google(client, MESSAGE)
+
+    assert retry.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_bad_signature_is_refused_and_writes_nothing(client: Any) -> None:
+    response = post_google(client, MESSAGE, key="another-key")
+
+    assert response.status_code == 403
+    assert Contact.objects.count() == 0
+
+
+def test_receipts_are_acknowledged_without_a_message(client: Any) -> None:
+    receipt = {
+        "conversationId": MESSAGE["conversationId"],
+        "requestId": "r-1",
+        "receipts": {"receipts": [{"message": "x", "receiptType": "READ"}]},
+    }
+
+    assert post_google(client, receipt).status_code == 200
+    assert Message.objects.count() == 0
+
+
+def test_unknown_event_is_rejected_with_400(client: Any) -> None:
+    payload = copy.deepcopy(MESSAGE)
+    del payload["message"]
+    payload["somethingNew"] = {}
+
+    assert post_google(client, payload).status_code == 400
+
+
+def test_webhook_check_echoes_the_secret_for_our_client_token(
+    client: Any, settings: Any
+) -> None:
+    settings.GOOGLE_BUSINESS_CLIENT_TOKEN = "our-client-token"
+    body = {"clientToken": "our-client-token", "secret": "1234567890"}
+
+    response = client.post(
+        "/webhooks/google-business/", body, content_type="application/json"
+    )
+
+    assert (response.status_code, response.content) == (200, b"1234567890")
+
+
+def test_webhook_check_with_another_client_token_is_refused(
+    client: Any, settings: Any
+) -> None:
+    settings.GOOGLE_BUSINESS_CLIENT_TOKEN = "our-client-token"
+    body = {"clientToken": "guess", "secret": "1234567890"}
+
+    response = client.post(
+        "/webhooks/google-business/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 403
