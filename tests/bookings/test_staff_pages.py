@@ -41,9 +41,9 @@ def test_bookings_list_needs_login(client, deep_clean):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-# Session, user, admin check for the menu, count, the page of bookings with
-# service and contact, and the filter form's service choices.
-LIST_QUERIES = 6
+# Session, user, admin check and unread count for the menu, count, the page
+# of bookings with service and contact, and the filter form's service choices.
+LIST_QUERIES = 7
 
 
 def test_bookings_list_queries_do_not_grow_with_rows(

@@ -178,9 +178,9 @@ def test_printable_view_shows_the_lines_and_total(staff_client, ana):
     assert b"quote-print" in response.content and b"$180.00" in response.content
 
 
-# Session, user, admin check for the menu, count, the page of quotes with
-# contacts, and their lines in one prefetch.
-LIST_QUERIES = 6
+# Session, user, admin check and unread count for the menu, count, the page
+# of quotes with contacts, and their lines in one prefetch.
+LIST_QUERIES = 7
 
 
 def test_quote_list_queries_do_not_grow_with_rows(

@@ -74,8 +74,9 @@ def test_staff_update_a_request_status(staff_client, ana):
     assert request.status == RequestStatus.SCHEDULED
 
 
-# Session, user, admin check for the menu, count, page with contact and service.
-LIST_QUERIES = 5
+# Session, user, admin check and unread count for the menu, count, page with
+# contact and service.
+LIST_QUERIES = 6
 
 
 def test_request_list_queries_do_not_grow_with_rows(
