@@ -245,6 +245,8 @@ class MergeForm(forms.Form):
                 choices=[("survivor", str(mine or "—")), ("loser", str(theirs))],
                 initial="survivor" if mine not in (None, "") else "loser",
                 widget=forms.RadioSelect,
+                # Unanswered keeps the survivor's value (blanks get filled).
+                required=False,
             )
             self.rows.append((name, label, mine, theirs))
 

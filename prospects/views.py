@@ -432,7 +432,8 @@ def merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         return redirect("prospects:merge_pick", pk=pk)
     survivor = choose_survivor([first, second])
     loser = second if survivor.pk == first.pk else first
-    form = MergeForm(request.POST or None, survivor=survivor, loser=loser)
+    data = request.POST if request.method == "POST" else None
+    form = MergeForm(data, survivor=survivor, loser=loser)
     if form.is_valid():
         try:
             merge_contacts(
