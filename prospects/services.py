@@ -30,7 +30,7 @@ def _locked(ids: Iterable[int], stage: str) -> list[Contact]:
     contacts = Contact.objects.select_for_update().filter(
         pk__in=list(ids), stage=stage, merged_into__isnull=True
     )
-    return list(contacts.select_related("owner").order_by("pk"))
+    return list(contacts.order_by("pk"))
 
 
 def _log_all(

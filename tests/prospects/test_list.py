@@ -60,9 +60,7 @@ def test_source_filter_accepts_several_sources(staff_client: Any) -> None:
     make_person(first="Chat", email="c@example.com", source=Source.CHAT)
     make_person(first="Mail", email="m@example.com", source=Source.EMAIL)
 
-    response = staff_client.get(
-        reverse("prospects:list"), {"source": ["sms", "chat"]}
-    )
+    response = staff_client.get(reverse("prospects:list"), {"source": ["sms", "chat"]})
 
     assert sorted(_names(response)) == ["Chat García", "Sms García"]
 
@@ -248,7 +246,6 @@ def test_a_forged_cursor_shows_the_first_page(staff_client: Any, ana: Contact) -
     response = staff_client.get(reverse("prospects:list"), {"after": "bm9wZQ"})
 
     assert _names(response) == ["Ana García"]
-
 
 
 @pytest.mark.parametrize("rows", [1, 20])
