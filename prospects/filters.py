@@ -74,7 +74,7 @@ class ContactFilter(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(
         choices=Source.choices,
         distinct=False,
-        widget=forms.SelectMultiple(attrs={"size": 1}),
+        widget=forms.CheckboxSelectMultiple,
     )
     period = django_filters.ChoiceFilter(
         label="Period", choices=PERIODS, method="filter_period", empty_label="Any time"

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import Contact, Source, Status
 from contacts.services import convert_to_customer
@@ -131,7 +132,7 @@ def test_follow_up_overdue_filter(staff_client: Any) -> None:
     make_person(
         first="Later",
         email="f@example.com",
-        follow_up_on=date.today() + timedelta(days=30),
+        follow_up_on=timezone.localdate() + timedelta(days=30),
     )
 
     response = staff_client.get(reverse("prospects:list"), {"follow_up": "overdue"})
