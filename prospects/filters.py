@@ -10,10 +10,10 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.models import Source, Status
+from contacts.models import NAME_VECTOR, Source, Status
 from contacts.normalize import InvalidIdentifier, normalize_phone
 
 PERIODS = [
@@ -29,28 +29,30 @@ _PHONE_LIKE = re.compile(r"^[\d\s()+\-./]{7,}$")
 _WORD = re.compile(r"\w+")
 
 
-def search_filter(text: str) -> Q:
-    """Return the condition that finds a name, email prefix or phone.
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """Return the contacts found by a name, an email prefix or a phone.
 
     Each branch stays on an index: an email prefix on the email pattern
     index, a phone in any format is normalized to the stored E.164 value, and
-    words are prefix terms of the full-text vector ("ana gar" finds García).
+    words are prefix terms of the full-text vector of the names, so "ana gar"
+    finds Ana García.
     """
     text = text.strip()
     if not text:
-        return Q()
+        return queryset
     if "@" in text:
-        return Q(email__startswith=text.lower())
+        return queryset.filter(email__startswith=text.lower())
     if _PHONE_LIKE.match(text):
         try:
-            return Q(phone=normalize_phone(text))
+            return queryset.filter(phone=normalize_phone(text))
         except InvalidIdentifier:
             pass
     words = _WORD.findall(text.lower())
     if not words:
-        return Q(pk__in=[])
+        return queryset.none()
     query = " & ".join(f"{word}:*" for word in words[:8])
-    return Q(search_vector=SearchQuery(query, search_type="raw", config="simple"))
+    terms = SearchQuery(query, search_type="raw", config="simple")
+    return queryset.alias(names=NAME_VECTOR).filter(names=terms)
 
 
 def _local_midnight(day: Any) -> datetime:
@@ -118,7 +120,7 @@ class ContactFilter(django_filters.FilterSet):
         self.filters["owner"].extra["choices"] = choices
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(search_filter(value))
+        return search(queryset, value)
 
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         today = timezone.localdate()

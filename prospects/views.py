@@ -32,7 +32,7 @@ from contacts.services import (
     update_contact,
 )
 from prospects import exporting, selectors, services
-from prospects.filters import ContactFilter, search_filter
+from prospects.filters import ContactFilter, search
 from prospects.forms import (
     BulkForm,
     ContactForm,
@@ -415,9 +415,7 @@ def merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     candidates: list[Contact] = []
     if query:
-        found = (
-            Contact.objects.live().exclude(pk=contact.pk).filter(search_filter(query))
-        )
+        found = search(Contact.objects.live().exclude(pk=contact.pk), query)
         candidates = list(found.order_by("-created_at", "-id")[:20])
     context = {"contact": contact, "query": query, "candidates": candidates}
     return render(request, "prospects/merge_pick.html", context)

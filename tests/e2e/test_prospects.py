@@ -69,4 +69,3 @@ def test_staff_filters_opens_notes_changes_permission_and_converts(
     assert brook.stage == Stage.CUSTOMER
     assert brook.notes.get().body == "Called, left a voicemail"
     assert CommunicationPermission.objects.get(contact=brook).state == "granted"
-

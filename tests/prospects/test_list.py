@@ -243,6 +243,27 @@ def test_every_sort_pages_through_everyone_once(staff_client: Any, sort: str) ->
     assert len(set(_names(first) + _names(second))) == PAGE_SIZE + 3
 
 
+@pytest.mark.parametrize("sort", ["name", "follow_up", "created"])
+def test_newer_cursor_returns_to_the_first_page_in_every_sort(
+    staff_client: Any, sort: str
+) -> None:
+    from datetime import date
+
+    for n in range(PAGE_SIZE + 3):
+        follow_up = date(2030, 1, 1 + n % 3) if n % 2 else None
+        make_person(first=f"P{n:03}", email=f"p{n}@example.com", follow_up_on=follow_up)
+    url = reverse("prospects:list")
+    first = staff_client.get(url, {"sort": sort})
+    after = first.context["page"].next_cursor
+    second = staff_client.get(url, {"sort": sort, "after": after})
+
+    before = second.context["page"].previous_cursor
+    back = staff_client.get(url, {"sort": sort, "before": before})
+
+    assert _names(back) == _names(first)
+    assert back.context["page"].previous_cursor == ""
+
+
 def test_a_forged_cursor_shows_the_first_page(staff_client: Any, ana: Contact) -> None:
     response = staff_client.get(reverse("prospects:list"), {"after": "bm9wZQ"})
 
