@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.models import NAME_VECTOR, Source, Status
+from contacts.models import Source, Status
 from contacts.normalize import InvalidIdentifier, normalize_phone
 
 PERIODS = [
@@ -34,8 +34,10 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
 
     Each branch stays on an index: an email prefix on the email pattern
     index, a phone in any format is normalized to the stored E.164 value, and
-    words are prefix terms of the full-text vector of the names, so "ana gar"
-    finds Ana García.
+    names are full-text terms in which the word being typed is a prefix, so
+    "ana gar" finds Ana García. Finished words match whole: a prefix term
+    makes PostgreSQL gather every matching lexeme's rows into a bitmap, which
+    on a million people costs twice as much as a whole word.
     """
     text = text.strip()
     if not text:
@@ -50,9 +52,10 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     words = _WORD.findall(text.lower())
     if not words:
         return queryset.none()
-    query = " & ".join(f"{word}:*" for word in words[:8])
+    words = words[:8]
+    query = " & ".join([*words[:-1], f"{words[-1]}:*"])
     terms = SearchQuery(query, search_type="raw", config="simple")
-    return queryset.alias(names=NAME_VECTOR).filter(names=terms)
+    return queryset.filter(search_vector=terms)
 
 
 def _local_midnight(day: Any) -> datetime:

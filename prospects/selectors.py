@@ -101,6 +101,17 @@ def capped_count(queryset: QuerySet[Contact], cap: int = COUNT_CAP) -> Count:
     return Count(min(value, cap), value > cap)
 
 
+def list_count(queryset: QuerySet[Contact], page: Page, *, first: bool) -> Count:
+    """Return the count shown above a list page.
+
+    A first page that is not full holds every match: count those instead of
+    asking the database again.
+    """
+    if first and not page.next_cursor:
+        return Count(len(page.rows), capped=False)
+    return capped_count(queryset)
+
+
 def get_contact(pk: int) -> Contact:
     """Return a live contact for a staff page, or 404."""
     contact = (

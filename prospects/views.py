@@ -71,6 +71,7 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
     )
+    has_cursor = bool(request.GET.get("after") or request.GET.get("before"))
     query = request.GET.copy()
     for name in ("after", "before"):
         query.pop(name, None)
@@ -81,7 +82,7 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         "converted": converted,
         "filter": filterset,
         "page": page,
-        "count": selectors.capped_count(queryset),
+        "count": selectors.list_count(queryset, page, first=not has_cursor),
         "sort": sort,
         "sorts": {key: label for key, (label, _) in selectors.SORTS.items()},
         "query": query.urlencode(),
