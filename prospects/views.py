@@ -65,13 +65,12 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
     sort = request.GET.get("sort", selectors.DEFAULT_SORT)
     sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
     queryset = filterset.qs
-    page = selectors.list_page(
+    page, count = selectors.list_page(
         queryset,
         sort=sort,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
     )
-    has_cursor = bool(request.GET.get("after") or request.GET.get("before"))
     query = request.GET.copy()
     for name in ("after", "before"):
         query.pop(name, None)
@@ -82,7 +81,7 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         "converted": converted,
         "filter": filterset,
         "page": page,
-        "count": selectors.list_count(queryset, page, first=not has_cursor),
+        "count": count,
         "sort": sort,
         "sorts": {key: label for key, (label, _) in selectors.SORTS.items()},
         "query": query.urlencode(),
