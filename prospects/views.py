@@ -47,13 +47,11 @@ LISTS = {
         "title": "Prospects",
         "url": "prospects:list",
         "detail": "prospects:detail",
-        "noun": "open",
     },
     Stage.CUSTOMER: {
         "title": "Customers",
         "url": "prospects:customer_list",
         "detail": "prospects:customer_detail",
-        "noun": "customers",
     },
 }
 
@@ -83,9 +81,7 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         "page": page,
         "count": count,
         "sort": sort,
-        "sorts": {key: label for key, (label, _) in selectors.SORTS.items()},
         "query": query.urlencode(),
-        "bulk_form": BulkForm(),
         "staff": filterset.staff,
         "statuses": Contact._meta.get_field("status").choices,
     }

@@ -264,6 +264,20 @@ def test_newer_cursor_returns_to_the_first_page_in_every_sort(
     assert back.context["page"].previous_cursor == ""
 
 
+def test_a_bad_date_is_reported_and_other_filters_still_apply(
+    staff_client: Any,
+) -> None:
+    make_person(first="Sms", email="s@example.com", source=Source.SMS)
+    make_person(first="Chat", email="c@example.com", source=Source.CHAT)
+
+    response = staff_client.get(
+        reverse("prospects:list"), {"created_from": "someday", "source": "chat"}
+    )
+
+    assert _names(response) == ["Chat García"]
+    assert b"Enter a valid date" in response.content
+
+
 def test_a_forged_cursor_shows_the_first_page(staff_client: Any, ana: Contact) -> None:
     response = staff_client.get(reverse("prospects:list"), {"after": "bm9wZQ"})
 
