@@ -136,7 +136,11 @@ def _cases(size: int) -> dict[str, dict[str, str]]:
     return {
         "first page": {},
         "source + period filter": {"source": "booking_page", "period": "30d"},
+        # The synthetic data has 28 first and ~30 last names: a full name
+        # matches ~15 people at 10k and ~1,500 at 1M; one first name ~360
+        # and ~36,000.
         "name search": {"q": "priya patel"},
+        "first-name search": {"q": "priya"},
         "deep page (90% down)": {"after": _deep_cursor(size)},
     }
 
