@@ -16,6 +16,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -177,8 +178,11 @@ class Contact(models.Model):
     )
     merged_at = models.DateTimeField(null=True, blank=True)
 
+    # Names only: emails are found by prefix on their own index. An email in
+    # here is one lexeme per person, and a prefix term such as "priya:*"
+    # would walk every Priya's address in the index.
     search_vector = models.GeneratedField(
-        expression=SearchVector("first_name", "last_name", "email", config="simple"),
+        expression=SearchVector("first_name", "last_name", config="simple"),
         output_field=SearchVectorField(),
         db_persist=True,
     )
@@ -221,13 +225,32 @@ class Contact(models.Model):
                 F("stage"),
                 F("owner"),
                 F("created_at").desc(),
-                name="contact_stage_owner",
+                F("id").desc(),
+                name="contact_stage_owner_created",
+                condition=LIVE,
+            ),
+            # Sorting the list by follow-up date or by name pages with a keyset
+            # cursor on these columns, so each needs its own ordered index.
+            models.Index(
+                F("stage"),
+                F("follow_up_on"),
+                F("id"),
+                name="contact_stage_follow_up_id",
                 condition=LIVE,
             ),
             models.Index(
                 F("stage"),
-                F("follow_up_on"),
-                name="contact_stage_follow_up",
+                F("last_name"),
+                F("first_name"),
+                F("id"),
+                name="contact_stage_name",
+                condition=LIVE,
+            ),
+            # "Possible duplicates" joins contacts on their normalized name.
+            models.Index(
+                Lower("first_name"),
+                Lower("last_name"),
+                name="contact_lower_name",
                 condition=LIVE,
             ),
             models.Index(

@@ -1,0 +1,28 @@
+// Prospect lists: select all rows, export the selected ones.
+(function () {
+  "use strict";
+
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    var form = all.closest("form");
+    form.querySelectorAll("input[name=ids]").forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-export-selected]");
+    if (!button) return;
+    var form = button.closest("form");
+    var ids = Array.prototype.map.call(
+      form.querySelectorAll("input[name=ids]:checked"),
+      function (box) { return "ids=" + encodeURIComponent(box.value); }
+    );
+    if (!ids.length) {
+      window.alert("Select at least one row to export.");
+      return;
+    }
+    window.location.href = button.dataset.exportSelected + "&" + ids.join("&");
+  });
+})();

@@ -1,0 +1,71 @@
+"""The issue's Done-means, in a real browser: filter, open, note, permission,
+convert, and find the person under Customers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import CommunicationPermission, Contact, Source, Stage
+from contacts.services import capture_contact
+from tests.browser import login_in_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _person(first: str, source: str, days_ago: int, email: str) -> Contact:
+    created = timezone.now() - timedelta(days=days_ago)
+    return capture_contact(
+        source=source,
+        email=email,
+        details={"first_name": first, "last_name": "Tester", "created_at": created},
+    ).contact
+
+
+def test_staff_filters_opens_notes_changes_permission_and_converts(
+    page: Any, live_server: Any, staff_user: Any
+) -> None:
+    _person("Brook", Source.BOOKING_PAGE, 2, "brook@example.com")
+    _person("Olden", Source.BOOKING_PAGE, 60, "olden@example.com")
+    _person("Chatty", Source.CHAT, 1, "chatty@example.com")
+    login_in_browser(page, live_server, "sam", "s3cret-pass!")
+
+    page.goto(f"{live_server.url}/prospects/")
+    page.locator("summary", has_text="All sources").click()
+    page.get_by_label("Booking page").check()
+    page.wait_for_url(re.compile(r"source=booking_page"))
+    page.get_by_label("Period").select_option("30d")
+    page.wait_for_url(re.compile(r"period=30d"))
+    rows = page.locator(".prospects-table tbody tr")
+    rows.filter(has_text="Olden").wait_for(state="detached")
+    assert rows.count() == 1
+    assert "Chatty" not in page.locator(".prospects-table").inner_text()
+
+    page.get_by_role("link", name="Brook Tester").click()
+    page.get_by_label("Internal note").fill("Called, left a voicemail")
+    page.get_by_role("button", name="Add note").click()
+    page.locator("#timeline-list .note-body", has_text="left a voicemail").wait_for()
+
+    page.locator("summary", has_text="Change a permission").click()
+    page.get_by_label("Channel").select_option("sms")
+    page.get_by_label("State").select_option("granted")
+    page.get_by_label("Reason").fill("Asked for texts on the phone")
+    page.get_by_role("button", name="Save permission").click()
+    page.get_by_text("Permission changed.").wait_for()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Convert to customer").click()
+    page.get_by_text("is now a customer").wait_for()
+
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Customers"
+    ).click()
+    page.get_by_role("link", name="Brook Tester").wait_for()
+    brook = Contact.objects.get(first_name="Brook")
+    assert brook.stage == Stage.CUSTOMER
+    assert brook.notes.get().body == "Called, left a voicemail"
+    assert CommunicationPermission.objects.get(contact=brook).state == "granted"

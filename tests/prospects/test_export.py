@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from contacts.models import Channel, Contact, PermissionState
+from contacts.services import set_permission
+from prospects.exporting import COLUMNS, neutralise
+from tests.prospects.conftest import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response: Any) -> list[dict[str, str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_needs_login(client: Any) -> None:
+    response = client.get(reverse("prospects:export"))
+
+    assert response.status_code == 302
+
+
+def test_export_refuses_post(staff_client: Any) -> None:
+    response = staff_client.post(reverse("prospects:export"))
+
+    assert response.status_code == 405
+
+
+def test_csv_has_exactly_the_importer_columns(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.get(reverse("prospects:export"))
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text))) == list(COLUMNS)
+
+
+def test_csv_row_holds_labels_dates_permissions_and_tags(
+    staff_client: Any, staff_user: Any
+) -> None:
+    staff_user.email = "sam@example.com"
+    staff_user.save()
+    person = make_person(
+        email="ana@example.com",
+        owner=staff_user,
+        follow_up_on=date(2027, 1, 5),
+        tags=["vip", "carpets"],
+        source="booking_page",
+    )
+    set_permission(contact=person, channel=Channel.SMS, state=PermissionState.REVOKED)
+
+    row = _csv(staff_client.get(reverse("prospects:export")))[0]
+
+    assert row["Source"] == "Booking page"
+    assert row["Owner email"] == "sam@example.com"
+    assert row["Follow-up date"] == "2027-01-05"
+    assert (row["Email permission"], row["SMS permission"]) == ("unknown", "revoked")
+    assert row["Tags"] == "vip, carpets"
+    created = datetime.fromisoformat(row["Created date"])
+    assert created == person.created_at.replace(microsecond=created.microsecond)
+
+
+def test_export_follows_the_list_filters(staff_client: Any) -> None:
+    make_person(first="Sms", email="s@example.com", source="sms")
+    make_person(first="Chat", email="c@example.com", source="chat")
+
+    rows = _csv(staff_client.get(reverse("prospects:export"), {"source": "chat"}))
+
+    assert [row["First name"] for row in rows] == ["Chat"]
+
+
+def test_export_of_selected_rows_only(staff_client: Any) -> None:
+    one = make_person(first="One", email="1@example.com")
+    make_person(first="Two", email="2@example.com")
+
+    rows = _csv(staff_client.get(reverse("prospects:export"), {"ids": [one.pk]}))
+
+    assert [row["First name"] for row in rows] == ["One"]
+
+
+def test_formula_cells_are_neutralised(staff_client: Any) -> None:
+    make_person(first="=HYPERLINK(1)", last="@SUM", email="f@example.com")
+
+    row = _csv(staff_client.get(reverse("prospects:export")))[0]
+
+    assert (row["First name"], row["Last name"]) == ("'=HYPERLINK(1)", "'@SUM")
+
+
+def test_phones_are_exported_with_the_quote_the_importer_strips(
+    staff_client: Any, ana: Contact
+) -> None:
+    row = _csv(staff_client.get(reverse("prospects:export")))[0]
+
+    assert row["Phone"] == "'+15125550101"
+
+
+@pytest.mark.parametrize("text", ["-1", "+1", "\tx", "\rx", "\nx"])
+def test_every_formula_start_is_neutralised(text: str) -> None:
+    assert neutralise(text) == "'" + text
+
+
+def test_xlsx_export_holds_the_same_cells(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.get(reverse("prospects:export"), {"format": "xlsx"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, first = list(sheet.iter_rows(values_only=True))[:2]
+    assert header == COLUMNS
+    assert first[2] == "ana@example.com"
+
+
+def test_customer_export_holds_customers(staff_client: Any, ana: Contact) -> None:
+    from contacts.services import convert_to_customer
+
+    convert_to_customer(contact=ana)
+    make_person(first="Lee", email="lee@example.com")
+
+    rows = _csv(staff_client.get(reverse("prospects:export"), {"stage": "customer"}))
+
+    assert [row["First name"] for row in rows] == ["Ana"]

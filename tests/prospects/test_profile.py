@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from contacts.models import (
+    Activity,
+    ActivityKind,
+    CommunicationPermission,
+    Contact,
+    Note,
+    Stage,
+)
+from contacts.services import add_note, merge_contacts, record_activity
+from prospects.selectors import TIMELINE_PAGE_SIZE
+from tests.prospects.conftest import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_profile_needs_login(client: Any, ana: Contact) -> None:
+    response = client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert response.status_code == 302
+
+
+def test_profile_shows_details_and_map_link(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"ana@example.com" in response.content
+    assert b"View location" in response.content
+
+
+def test_profile_escapes_what_people_typed(staff_client: Any) -> None:
+    person = make_person(first="<script>x</script>", email="x@example.com")
+
+    response = staff_client.get(reverse("prospects:detail", args=[person.pk]))
+
+    assert b"<script>x</script>" not in response.content
+
+
+def test_message_entries_show_their_channel(staff_client: Any, ana: Contact) -> None:
+    record_activity(
+        contact=ana,
+        kind=ActivityKind.MESSAGE_IN,
+        summary="Do you clean carpets?",
+        data={"channel": "messenger"},
+    )
+
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"#messenger" in response.content
+
+
+def test_actions_of_apps_not_built_yet_are_hidden(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"Create quote" not in response.content
+    assert b"Create booking" not in response.content
+
+
+def test_a_merged_record_redirects_to_the_survivor(
+    staff_client: Any, ana: Contact
+) -> None:
+    other = make_person(first="Ann", email="ann@example.com")
+    merge_contacts(survivor=ana, loser=other)
+
+    response = staff_client.get(reverse("prospects:detail", args=[other.pk]))
+
+    assert response["Location"] == reverse("prospects:detail", args=[ana.pk])
+
+
+@pytest.mark.parametrize("notes", [1, 10])
+def test_profile_query_count_does_not_grow_with_the_timeline(
+    staff_client: Any,
+    staff_user: Any,
+    django_assert_num_queries: Any,
+    ana: Contact,
+    notes: int,
+) -> None:
+    for n in range(notes):
+        add_note(contact=ana, author=staff_user, body=f"Note {n}")
+    CommunicationPermission.objects.create(contact=ana, channel="sms")
+
+    # session, user, contact, identifiers, permissions, timeline, its notes,
+    # touches, the admin check of the navigation
+    with django_assert_num_queries(9):
+        staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+
+def test_older_button_loads_the_next_timeline_page(
+    staff_client: Any, ana: Contact
+) -> None:
+    for n in range(TIMELINE_PAGE_SIZE + 3):
+        record_activity(contact=ana, kind=ActivityKind.CAPTURED, summary=f"Touch {n}")
+    first = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+    cursor = first.context["timeline"].next_cursor
+
+    older = staff_client.get(
+        reverse("prospects:timeline", args=[ana.pk]),
+        {"before": cursor},
+        headers={"HX-Request": "true"},
+    )
+
+    shown = first.context["timeline"].rows + older.context["timeline"].rows
+    assert len({entry.pk for entry in shown}) == ana.activities.count()
+
+
+def test_convert_makes_a_customer_once(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    url = reverse("prospects:convert", args=[ana.pk])
+    staff_client.post(url)
+    staff_client.post(url)
+
+    ana.refresh_from_db()
+    assert (ana.stage, ana.converted_by) == (Stage.CUSTOMER, staff_user)
+    assert ana.activities.filter(kind=ActivityKind.CONVERTED).count() == 1
+
+
+def test_convert_refuses_get(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.get(reverse("prospects:convert", args=[ana.pk]))
+
+    assert response.status_code == 405
+
+
+def test_convert_refuses_anonymous(client: Any, ana: Contact) -> None:
+    client.post(reverse("prospects:convert", args=[ana.pk]))
+
+    ana.refresh_from_db()
+    assert ana.stage == Stage.PROSPECT
+
+
+def test_permission_change_needs_a_reason(staff_client: Any, ana: Contact) -> None:
+    staff_client.post(
+        reverse("prospects:change_permission", args=[ana.pk]),
+        {"channel": "sms", "state": "revoked", "reason": ""},
+    )
+
+    assert not CommunicationPermission.objects.filter(contact=ana).exists()
+
+
+def test_permission_change_is_on_the_timeline(staff_client: Any, ana: Contact) -> None:
+    staff_client.post(
+        reverse("prospects:change_permission", args=[ana.pk]),
+        {"channel": "sms", "state": "revoked", "reason": "Asked on the phone"},
+    )
+
+    entry = ana.activities.get(kind=ActivityKind.CONSENT_CHANGED)
+    assert entry.data["reason"] == "Asked on the phone"
+
+
+def test_note_added_with_htmx_returns_its_entry(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.post(
+        reverse("prospects:note_add", args=[ana.pk]),
+        {"body": "Called, no answer"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert [t.name for t in response.templates][0] == "prospects/_entry.html"
+    assert Note.objects.get(contact=ana).body == "Called, no answer"
+
+
+def test_empty_note_is_refused_with_a_message(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.post(
+        reverse("prospects:note_add", args=[ana.pk]),
+        {"body": "   "},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response["HX-Retarget"] == "#note-form"
+    assert not Note.objects.exists()
+
+
+def test_author_edits_own_note(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=staff_user, body="Called")
+
+    staff_client.post(
+        reverse("prospects:note_edit", args=[ana.pk, note.pk]),
+        {"body": "Called twice"},
+        headers={"HX-Request": "true"},
+    )
+
+    note.refresh_from_db()
+    assert note.body == "Called twice"
+
+
+def test_nobody_edits_someone_elses_note(
+    staff_client: Any, admin_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=admin_user, body="Mine")
+
+    response = staff_client.post(
+        reverse("prospects:note_edit", args=[ana.pk, note.pk]), {"body": "Hacked"}
+    )
+
+    assert response.status_code == 403
+
+
+def test_author_deletes_own_note_and_its_entry(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=staff_user, body="Oops")
+
+    staff_client.post(
+        reverse("prospects:note_delete", args=[ana.pk, note.pk]),
+        headers={"HX-Request": "true"},
+    )
+
+    assert not Activity.objects.filter(kind=ActivityKind.NOTE).exists()
+
+
+def test_nobody_deletes_someone_elses_note(
+    staff_client: Any, admin_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=admin_user, body="Mine")
+
+    staff_client.post(reverse("prospects:note_delete", args=[ana.pk, note.pk]))
+
+    assert Note.objects.filter(pk=note.pk).exists()
+
+
+def test_customer_profile_has_no_convert_button(
+    staff_client: Any, ana: Contact
+) -> None:
+    from contacts.services import convert_to_customer
+
+    convert_to_customer(contact=ana)
+
+    response = staff_client.get(reverse("prospects:customer_detail", args=[ana.pk]))
+
+    assert b"Convert to customer" not in response.content
