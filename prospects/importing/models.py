@@ -106,6 +106,18 @@ class ImportJob(models.Model):
         return path if path.is_absolute() else Path(settings.MEDIA_ROOT) / path
 
     @property
+    def encoding_label(self) -> str:
+        from prospects.importing.reader import ENCODING_LABELS
+
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
+
+    @property
+    def delimiter_name(self) -> str:
+        from prospects.importing.reader import DELIMITER_NAMES
+
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+    @property
     def is_running(self) -> bool:
         return self.status in (JobStatus.TESTING, JobStatus.IMPORTING)
 
@@ -154,3 +166,8 @@ class SavedMapping(models.Model):
 
     def __str__(self) -> str:
         return self.headers_hash[:12]
+
+
+# Celery discovers `<app>.tasks` modules only; this package's tasks register
+# when Django loads the models, in the web process and in every worker alike.
+from prospects.importing import tasks as _tasks  # noqa: E402,F401
