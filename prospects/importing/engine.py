@@ -359,20 +359,21 @@ def _current_values(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT contact_id, channel, state FROM contacts_communicationpermission"
-            " WHERE contact_id = ANY(%s)",
+            " WHERE contact_id = ANY(%s::bigint[])",
             [list(values)],
         )
         for contact_id, channel, state in cursor.fetchall():
             values[contact_id].setdefault("permissions", {})[channel] = state
         cursor.execute(
             "SELECT contact_id, kind, value FROM contacts_identifier"
-            " WHERE contact_id = ANY(%s) AND kind IN ('email', 'phone')",
+            " WHERE contact_id = ANY(%s::bigint[]) AND kind IN ('email', 'phone')",
             [list(values)],
         )
         for contact_id, kind, value in cursor.fetchall():
             values[contact_id].setdefault("identifiers", set()).add((kind, value))
         cursor.execute(
-            "SELECT contact_id, body FROM contacts_note WHERE contact_id = ANY(%s)",
+            "SELECT contact_id, body FROM contacts_note"
+            " WHERE contact_id = ANY(%s::bigint[])",
             [list(values)],
         )
         for contact_id, body in cursor.fetchall():
@@ -491,7 +492,7 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
     if lost_ids:
         with connection.cursor() as cursor:
             cursor.execute(
-                "DELETE FROM contacts_identifier WHERE contact_id = ANY(%s)",
+                "DELETE FROM contacts_identifier WHERE contact_id = ANY(%s::bigint[])",
                 [list(lost_ids)],
             )
     lost = [g for g in groups if g.contact_id in lost_ids]
@@ -610,7 +611,7 @@ def _write_history(groups: list[Group], options: Options, now: Any) -> None:
         updated = [g.contact_id for g in touched if g.outcome != "created"]
         cursor.execute(
             "UPDATE contacts_contact SET last_activity_at = %s"
-            " WHERE id = ANY(%s) AND last_activity_at < %s",
+            " WHERE id = ANY(%s::bigint[]) AND last_activity_at < %s",
             [now, updated, now],
         )
 

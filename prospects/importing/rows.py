@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -195,17 +195,22 @@ class RowParser:
         for index, key in enumerate(mapping):
             if key != IGNORE and index < len(headers):
                 self.columns.setdefault(key, []).append(index)
+        self.mapped = [
+            (index, key, headers[index])
+            for key, indexes in self.columns.items()
+            for index in indexes
+        ]
+        self.region = settings.PHONE_DEFAULT_REGION or "US"
         self.default_source = default_source
         self.default_owner_id = default_owner_id
         self.owners = _owners() if "owner_email" in self.columns else {}
 
-    def _cells(self, cells: list[str], key: str) -> Iterable[tuple[str, str]]:
-        for index in self.columns.get(key, ()):
-            if index < len(cells) and (text := clean_cell(cells[index])):
-                yield self.headers[index], text
+    def _cells(self, cells: list[str], key: str) -> list[tuple[str, str]]:
+        return self._found.get(key, [])
 
     def _first(self, cells: list[str], key: str) -> tuple[str, str]:
-        return next(iter(self._cells(cells, key)), ("", ""))
+        found = self._found.get(key)
+        return found[0] if found else ("", "")
 
     def parse(self, line: int, cells: list[str]) -> Row:
         """Return the row's clean values; raise RowRejected naming the column."""
@@ -217,6 +222,11 @@ class RowParser:
                 f"The row has {len(cells)} cells but the header names "
                 f"{len(self.headers)} columns (a stray delimiter or quote?)",
             )
+        # One pass over the mapped cells; the steps below read what it found.
+        self._found: dict[str, list[tuple[str, str]]] = {}
+        for index, key, header in self.mapped:
+            if index < len(cells) and (text := clean_cell(cells[index])):
+                self._found.setdefault(key, []).append((header, text))
         row = Row(line)
         self._names(row, cells)
         self._identifiers(row, cells)
@@ -242,7 +252,7 @@ class RowParser:
 
     def _identifiers(self, row: Row, cells: list[str]) -> None:
         column, region = self._first(cells, "phone_country")
-        region = self._region(column, region) if region else None
+        region = self._region(column, region) if region else self.region
         for column, text in self._cells(cells, "email"):
             for part in filter(None, _EMAIL_SPLIT.split(text)):
                 try:
