@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,12 @@ class BatchResult:
 
 
 @dataclass
+class Prepared:
+    result: BatchResult
+    groups: list[Group]
+
+
+@dataclass
 class Options:
     headers: list[str]
     mapping: list[str]
@@ -130,7 +137,33 @@ class Options:
         )
 
 
-def batches(records: Iterable[Record], size: int = BATCH_SIZE) -> Iterator[list]:
+def prepared_batches(
+    engine: Engine, records: Iterable[Record], skip: int = 0
+) -> Iterator[tuple[list[Record], Prepared | None]]:
+    """Yield batches with their parsed rows, parsing the next one meanwhile.
+
+    Parsing is Python and the writes wait on PostgreSQL, so one thread parses
+    batch N+1 while the caller's thread matches and writes batch N. The first
+    `skip` records (committed before a crash) come back unparsed.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: tuple[list[Record], Future[Prepared]] | None = None
+        done = 0
+        for batch in batches(records):
+            if done + len(batch) <= skip:
+                done += len(batch)
+                yield batch, None
+                continue
+            future = pool.submit(engine.prepare, batch)
+            if pending:
+                yield pending[0], pending[1].result()
+            pending = (batch, future)
+        if pending:
+            yield pending[0], pending[1].result()
+
+
+def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:
+    size = size or BATCH_SIZE
     batch: list[Record] = []
     for record in records:
         batch.append(record)
@@ -171,10 +204,20 @@ class Engine:
                 continue
             self.seen.update(hash(key) for key in row.match_keys())
 
+    def prepare(self, records: list[Record]) -> Prepared:
+        """Parse and group a batch: pure Python, safe in another thread."""
+        result = BatchResult(rows=len(records))
+        return Prepared(result, self._group(self._parse(records, result)))
+
     def process(self, records: list[Record]) -> BatchResult:
         """Parse, match and (unless a test run) write one batch."""
-        result = BatchResult(rows=len(records))
-        groups = self._group(self._parse(records, result))
+        return self.finish(self.prepare(records))
+
+    def finish(self, prepared: Prepared) -> BatchResult:
+        """Match a prepared batch and (unless a test run) write it."""
+        result, groups = prepared.result, prepared.groups
+        for group in groups:
+            group.late = any(hash(key) in self.seen for key in group.row.match_keys())
         self._match(groups)
         for group in groups:
             self._decide(group)
@@ -222,8 +265,6 @@ class Engine:
                     groups.remove(other)
             for key in group.row.match_keys():
                 by_key[key] = group
-        for group in groups:
-            group.late = any(hash(key) in self.seen for key in group.row.match_keys())
         return groups
 
     def _match(self, groups: list[Group]) -> None:
@@ -318,15 +359,16 @@ def _pairs(row: Row) -> list[tuple[str, str]]:
 def _identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
-    kinds, values = zip(*pairs, strict=True)
+    # One index scan with an array of values beats a join on (kind, value)
+    # pairs; an email and a phone never share a value, so the pair is kept.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.kind, i.value, i.contact_id FROM contacts_identifier i"
-            " JOIN unnest(%s::varchar[], %s::varchar[]) AS t(kind, value)"
-            " ON i.kind = t.kind AND i.value = t.value",
-            [list(kinds), list(values)],
+            "SELECT kind, value, contact_id FROM contacts_identifier"
+            " WHERE kind IN ('email', 'phone') AND value = ANY(%s::varchar[])",
+            [sorted({value for _, value in pairs})],
         )
-        return {(kind, value): contact for kind, value, contact in cursor.fetchall()}
+        rows = cursor.fetchall()
+    return {(k, v): contact for k, v, contact in rows if (k, v) in pairs}
 
 
 def _contacts_by_name(groups: list[Group]) -> dict[str, int]:
@@ -713,9 +755,9 @@ def run_file(
     engine = Engine(options, dry_run=dry_run)
     totals: dict[str, int] = {}
     errors: list[RowError] = []
-    for batch in batches(records):
+    for _, prepared in prepared_batches(engine, records):
         with transaction.atomic():
-            result = engine.process(batch)
+            result = engine.finish(prepared)
         for key, n in result.counts.items():
             totals[key] = totals.get(key, 0) + n
         errors += result.errors
@@ -735,10 +777,9 @@ def run_job(job_id: int, phase: str) -> None:
     dry_run = phase == Phase.TEST
     engine = Engine(Options.for_job(job), dry_run=dry_run)
     records = iter_records(job.path, job.encoding, job.delimiter)
-    start = job.rows_done
     done = 0
-    for batch in batches(records):
-        if done + len(batch) <= start:
+    for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
+        if prepared is None:
             engine.remember(batch)  # committed before a crash: only recall
             done += len(batch)
             continue
@@ -747,7 +788,7 @@ def run_job(job_id: int, phase: str) -> None:
             if locked.rows_done != done or locked.phase != phase:
                 logger.warning("Import job %s moved on elsewhere; stopping", job_id)
                 return
-            result = engine.process(batch)
+            result = engine.finish(prepared)
             _save_batch(locked, phase, result)
         done += len(batch)
     _finish(job_id, phase)

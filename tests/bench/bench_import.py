@@ -44,14 +44,15 @@ def _existing_emails(count: int) -> list[str]:
 
 def write_file(path: Path, size: int, tag: str, existing: list[str]) -> None:
     """Write a file: 5% repeats, 5% known contacts, one bad row in 2,000."""
-    rng = random.Random(size)
+    rng = random.Random(f"{tag}-{size}")
+    area = rng.randint(200, 999)  # phones of earlier runs must not match
     with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(HEADERS)
         for n in range(size):
             roll = rng.random()
             email = f"lead{n}.{tag}@example.org"
-            phone = f"+1737{rng.randint(2_000_000, 9_999_999)}"
+            phone = f"+1{area}{2_000_000 + n}"
             if roll < 0.05 and n:
                 email = f"lead{rng.randrange(n)}.{tag}@example.org"
             elif roll < 0.10:
