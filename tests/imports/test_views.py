@@ -204,3 +204,21 @@ def test_sample_csv_imports_cleanly(admin_client, tmp_path) -> None:
     )
 
     assert run(path) == ({"created": 2}, [])
+
+
+def test_import_button_arrives_with_the_polled_fragment_when_the_test_ends(
+    admin_client,
+) -> None:
+    job = ImportJob.objects.create(
+        file_name="x.csv",
+        headers=["Email"],
+        status=JobStatus.TESTED,
+        phase="test",
+        test_counts={"created": 3},
+    )
+
+    response = admin_client.get(reverse("prospects:import_progress", args=[job.pk]))
+
+    body = response.content.decode()
+    assert reverse("prospects:import_result", args=[job.pk]) in body
+    assert "every 1s" not in body
