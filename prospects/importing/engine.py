@@ -499,10 +499,10 @@ def _reserve_ids(count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> set:
-    """Insert identifiers nobody has; return the (contact, kind, value) added."""
+def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> int:
+    """Insert identifiers nobody has yet; return how many went in."""
     if not rows:
-        return set()
+        return 0
     contact_ids, kinds, values, sources = (list(col) for col in zip(*rows, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -511,11 +511,22 @@ def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> set:
             " SELECT t.contact_id, t.kind, t.value, t.source, %s"
             " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[],"
             " %s::varchar[]) AS t(contact_id, kind, value, source)"
-            " ON CONFLICT (kind, value) DO NOTHING"
-            " RETURNING contact_id, kind, value",
+            " ON CONFLICT (kind, value) DO NOTHING",
             [now, contact_ids, kinds, values, sources],
         )
-        return set(cursor.fetchall())
+        return cursor.rowcount
+
+
+def _lost_contacts(wanted: list[tuple[int, str, str, str]]) -> set[int]:
+    """Return the new contacts of which some identifier did not go in."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contact_id, kind, value FROM contacts_identifier"
+            " WHERE contact_id = ANY(%s::bigint[])",
+            [sorted({pk for pk, *_ in wanted})],
+        )
+        added = set(cursor.fetchall())
+    return {pk for pk, kind, value, _ in wanted if (pk, kind, value) not in added}
 
 
 def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
@@ -529,8 +540,9 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
         for g in groups
         for kind, value in g.new_identifiers
     ]
-    added = _insert_identifiers(wanted, now)
-    lost_ids = {pk for pk, kind, value, _ in wanted if (pk, kind, value) not in added}
+    lost_ids: set[int] = set()
+    if _insert_identifiers(wanted, now) < len(wanted):
+        lost_ids = _lost_contacts(wanted)
     if lost_ids:
         with connection.cursor() as cursor:
             cursor.execute(
