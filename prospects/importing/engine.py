@@ -642,7 +642,7 @@ def _write_history(groups: list[Group], options: Options, now: Any) -> None:
             (
                 group.contact_id,
                 ActivityKind.IMPORTED.value,
-                options.default_source,
+                group.row.values.get("source", options.default_source),
                 options.actor_id,
                 summary[:500],
                 json.dumps(data),
