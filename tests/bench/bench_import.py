@@ -20,8 +20,6 @@ from pathlib import Path
 import tablib
 from django.db import connection
 
-from contacts.bulk import bulk_prospects
-from contacts.models import Contact
 from prospects.importing.columns import guess_mapping
 from prospects.importing.engine import Options, run_file
 from prospects.importing.reader import inspect_file, iter_records
@@ -36,10 +34,14 @@ LAST = ["García", "Ng", "Okafor", "Park", "Silva", "Nowak", "Rivera", "Chen"]
 CITIES = ["Austin", "Dallas", "Houston", "San Antonio", "El Paso"]
 
 
-def _existing_emails(count: int) -> list[str]:
-    bulk_prospects(count, seed=random.randint(1, 10**9))
-    rows = Contact.objects.order_by("-pk").values_list("email", flat=True)
-    return list(rows[:count])
+def _existing_emails(folder: Path, tag: str, count: int) -> list[str]:
+    """Create `count` contacts of this run (tagged emails) for rows to match."""
+    emails = [f"existing{n}.{tag}@example.org" for n in range(count)]
+    path = folder / f"existing-{tag}.csv"
+    path.write_text("Name,Email\n" + "".join(f"Known Person,{e}\n" for e in emails))
+    options, info = _options(path)
+    run_file(options, iter_records(path, info.encoding, info.delimiter), dry_run=False)
+    return emails
 
 
 def write_file(path: Path, size: int, tag: str, existing: list[str]) -> None:
@@ -91,21 +93,33 @@ def _engine(path: Path, *, dry_run: bool) -> tuple[float, float, dict[str, int]]
     return time.perf_counter() - started, time.process_time() - cpu, counts
 
 
-def _last_contact_id() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM contacts_contact")
-        return cursor.fetchone()[0]
+def _clean_up(tag: str) -> None:
+    """Delete this run's contacts (their emails carry the tag) and their rows.
 
-
-def _clean_up(after_id: int) -> None:
-    """Delete this run's contacts, so repeated runs measure the same database."""
+    Other benchmarks may write to the same database at the same time, so
+    rows are picked by the tag, never by an id range.
+    """
     with connection.cursor() as cursor:
-        for table in ("contacts_activity", "contacts_identifier", "contacts_note"):
-            cursor.execute(f"DELETE FROM {table} WHERE contact_id > %s", [after_id])
-        for table in ("contacts_communicationpermission", "contacts_permissionchange"):
-            cursor.execute(f"DELETE FROM {table} WHERE contact_id > %s", [after_id])
-        cursor.execute("DELETE FROM contacts_contact WHERE id > %s", [after_id])
-        cursor.execute("ANALYZE contacts_contact, contacts_identifier")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_import_ids AS SELECT id FROM contacts_contact"
+            " WHERE email LIKE %s",
+            [f"%.{tag}-%@example.org"],
+        )
+        for table in (
+            "contacts_activity",
+            "contacts_identifier",
+            "contacts_note",
+            "contacts_communicationpermission",
+            "contacts_permissionchange",
+        ):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE contact_id IN"
+                " (SELECT id FROM bench_import_ids)"
+            )
+        cursor.execute(
+            "DELETE FROM contacts_contact WHERE id IN (SELECT id FROM bench_import_ids)"
+        )
+        cursor.execute("DROP TABLE bench_import_ids")
 
 
 def _peak_memory(path: Path) -> float:
@@ -122,7 +136,9 @@ def _import_export_rate(tag: str) -> float:
     """Rows per second of a plain ModelResource import (new rows, default mode)."""
     dataset = tablib.Dataset(headers=["first_name", "last_name", "email", "phone"])
     for n in range(BASELINE_SAMPLE):
-        dataset.append(["Ana", "García", f"iie{n}.{tag}@example.org", f"+1512{n:07d}"])
+        dataset.append(
+            ["Ana", "García", f"iie{n}.{tag}-iie@example.org", f"+1512{n:07d}"]
+        )
     started = time.perf_counter()
     result = ProspectResource().import_data(dataset, dry_run=False)
     elapsed = time.perf_counter() - started
@@ -154,11 +170,10 @@ def _copy_rate(path: Path) -> float:
 def run(report: Report) -> None:
     tag = uuid.uuid4().hex[:8]
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    first_id = _last_contact_id()
     try:
         _run(report, tag, folder)
     finally:
-        _clean_up(first_id)
+        _clean_up(tag)
 
 
 def _run(report: Report, tag: str, folder: Path) -> None:
@@ -169,7 +184,8 @@ def _run(report: Report, tag: str, folder: Path) -> None:
     memory = {}
     for size in SIZES:
         path = folder / f"leads-{size}.csv"
-        write_file(path, size, f"{tag}-{size}", _existing_emails(size // 20))
+        existing = _existing_emails(folder, f"{tag}-{size}", size // 20)
+        write_file(path, size, f"{tag}-{size}", existing)
         report.figure(
             f"{size:,} rows: COPY into a bare table (limit)", _copy_rate(path), "rows/s"
         )
