@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from contacts.models import Contact, ContactQuerySet, Stage
+from prospects.importing.models import *  # noqa: F401,F403
 
 
 class ProspectManager(models.Manager.from_queryset(ContactQuerySet)):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from prospects import views
+from prospects.importing.urls import urlpatterns as importing_urlpatterns
 
 app_name = "prospects"
 
@@ -42,3 +43,4 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<int:pk>/", views.detail, name="customer_detail"),
 ]
+urlpatterns += importing_urlpatterns

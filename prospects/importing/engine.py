@@ -1,0 +1,841 @@
+"""The set-based import engine shared by the wizard, the task and the command.
+
+Rows go through in batches. Per batch: parse and normalise in Python, fold
+rows about the same person into one, look up every identifier's owner in one
+query, then write new contacts with COPY and everything else with one
+statement per table. A test run does all of it except the writes, so both
+report the same counts.
+
+Concurrency: capture_contact serialises on advisory locks per identifier,
+but a batch names up to ten thousand identifiers, more than PostgreSQL's
+shared lock table holds by default. The import relies on the unique
+constraint on (kind, value) instead: identifiers of new contacts are
+inserted first with ON CONFLICT DO NOTHING (the foreign key to Contact is
+deferred until commit), and a row whose identifier a webhook took in the
+meantime is applied to that contact instead of creating a second one. A
+capture that races the other way waits on the unique index until the batch
+commits and then fails, and the provider's retry attaches to the imported
+contact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+
+from contacts.models import (
+    ActivityKind,
+    Channel,
+    Contact,
+    Note,
+    PermissionState,
+    Stage,
+    Status,
+)
+from prospects.importing.models import (
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+    OnDuplicate,
+    Phase,
+)
+from prospects.importing.reader import Record, iter_records
+from prospects.importing.rows import Row, RowParser, RowRejected
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+# Contact columns the import may change on a contact that already exists.
+UPDATABLE = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "status",
+    "owner_id",
+    "follow_up_on",
+    "internal_info",
+)
+_LOOKUP_COLUMNS = (*UPDATABLE, "tags", "stage")
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class Group:
+    """Rows of one batch about one person; the first row leads."""
+
+    row: Row
+    lines: list[int]
+    late: bool = False  # the person already came up in an earlier batch
+    contact_id: int | None = None
+    current: dict[str, Any] | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    new_identifiers: list[tuple[str, str]] = field(default_factory=list)
+    permissions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    outcome: str = ""
+
+
+@dataclass
+class BatchResult:
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + n
+
+
+@dataclass
+class Prepared:
+    result: BatchResult
+    groups: list[Group]
+
+
+@dataclass
+class Options:
+    headers: list[str]
+    mapping: list[str]
+    file_name: str
+    on_duplicate: str = OnDuplicate.UPDATE
+    default_source: str = "import"
+    default_owner_id: int | None = None
+    actor_id: int | None = None
+    job_id: int | None = None
+
+    @classmethod
+    def for_job(cls, job: ImportJob) -> Options:
+        return cls(
+            headers=job.headers,
+            mapping=job.mapping,
+            file_name=job.file_name,
+            on_duplicate=job.on_duplicate,
+            default_source=job.default_source,
+            default_owner_id=job.default_owner_id,
+            actor_id=job.created_by_id,
+            job_id=job.pk,
+        )
+
+
+def prepared_batches(
+    engine: Engine, records: Iterable[Record], skip: int = 0
+) -> Iterator[tuple[list[Record], Prepared | None]]:
+    """Yield batches with their parsed rows, parsing the next one meanwhile.
+
+    Parsing is Python and the writes wait on PostgreSQL, so one thread parses
+    batch N+1 while the caller's thread matches and writes batch N. The first
+    `skip` records (committed before a crash) come back unparsed.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: tuple[list[Record], Future[Prepared]] | None = None
+        done = 0
+        for batch in batches(records):
+            if done + len(batch) <= skip:
+                done += len(batch)
+                yield batch, None
+                continue
+            future = pool.submit(engine.prepare, batch)
+            if pending:
+                yield pending[0], pending[1].result()
+            pending = (batch, future)
+        if pending:
+            yield pending[0], pending[1].result()
+
+
+def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:
+    size = size or BATCH_SIZE
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Engine:
+    """Process a file's batches in order, remembering who came up earlier.
+
+    `seen` holds a 64-bit hash per identifier (and per matched contact) of
+    the rows before this batch: a few dozen bytes a row, the only state that
+    grows with the file. It is what makes a test run count duplicates inside
+    the file exactly as the import does, although it writes nothing.
+    """
+
+    def __init__(self, options: Options, *, dry_run: bool) -> None:
+        self.options = options
+        self.dry_run = dry_run
+        self.parser = RowParser(
+            options.headers,
+            options.mapping,
+            default_source=options.default_source,
+            default_owner_id=options.default_owner_id,
+        )
+        self.seen: set[int] = set()
+        self.now = timezone.now()
+
+    def remember(self, records: Iterable[Record]) -> None:
+        """Mark the people of already imported records as seen (for a resume)."""
+        for record in records:
+            try:
+                row = self.parser.parse(record.line, record.cells)
+            except RowRejected:
+                continue
+            self.seen.update(hash(key) for key in row.match_keys())
+
+    def prepare(self, records: list[Record]) -> Prepared:
+        """Parse and group a batch: pure Python, safe in another thread."""
+        result = BatchResult(rows=len(records))
+        return Prepared(result, self._group(self._parse(records, result)))
+
+    def process(self, records: list[Record]) -> BatchResult:
+        """Parse, match and (unless a test run) write one batch."""
+        return self.finish(self.prepare(records))
+
+    def finish(self, prepared: Prepared) -> BatchResult:
+        """Match a prepared batch and (unless a test run) write it."""
+        result, groups = prepared.result, prepared.groups
+        for group in groups:
+            group.late = any(hash(key) in self.seen for key in group.row.match_keys())
+        self._match(groups)
+        for group in groups:
+            self._decide(group)
+        if not self.dry_run:
+            self._write(groups)
+        for group in groups:
+            result.add(group.outcome)
+            result.add("duplicates", len(group.lines) - 1)
+            self.seen.update(hash(key) for key in group.row.match_keys())
+            if group.contact_id:
+                self.seen.add(hash(f"contact:{group.contact_id}"))
+        return result
+
+    def _parse(self, records: list[Record], result: BatchResult) -> list[Row]:
+        rows = []
+        for record in records:
+            if record.error:
+                result.errors.append(RowError(record.line, "", "", record.error))
+                continue
+            try:
+                rows.append(self.parser.parse(record.line, record.cells))
+            except RowRejected as error:
+                result.errors.append(
+                    RowError(record.line, error.column, error.value, error.reason)
+                )
+        result.add("rejected", len(result.errors))
+        return rows
+
+    def _group(self, rows: list[Row]) -> list[Group]:
+        """Fold rows sharing an email, phone (or, lacking both, a name)."""
+        groups: list[Group] = []
+        by_key: dict[str, Group] = {}
+        for row in rows:
+            found = {id(by_key[k]): by_key[k] for k in row.match_keys() if k in by_key}
+            if not found:
+                group = Group(row, [row.line])
+                groups.append(group)
+            else:
+                group, *others = sorted(found.values(), key=lambda g: g.lines[0])
+                group.row.absorb(row)
+                group.lines.append(row.line)
+                for other in others:
+                    group.row.absorb(other.row)
+                    group.lines += other.lines
+                    groups.remove(other)
+            for key in group.row.match_keys():
+                by_key[key] = group
+        return groups
+
+    def _match(self, groups: list[Group]) -> None:
+        """Find each group's existing contact, one query for the whole batch."""
+        pairs = [
+            (kind, value, index)
+            for index, group in enumerate(groups)
+            for kind, values in (
+                ("email", group.row.emails),
+                ("phone", group.row.phones),
+            )
+            for value in values
+        ]
+        owners = _identifier_owners({(k, v) for k, v, _ in pairs})
+        for kind, value, index in pairs:
+            owner = owners.get((kind, value))
+            # Email before phone: a phone may be a household's, an email
+            # rarely is (the same order capture_contact trusts).
+            if owner and groups[index].contact_id is None:
+                groups[index].contact_id = owner
+        nameless = [g for g in groups if not g.row.emails and not g.row.phones]
+        named = _contacts_by_name(nameless)
+        for group in nameless:
+            key = group.row.match_keys()[0]
+            group.contact_id = named.get(key)
+        self._fold_same_contact(groups)
+        current = _current_values(
+            [g.contact_id for g in groups if g.contact_id], lock=not self.dry_run
+        )
+        for group in groups:
+            if group.contact_id:
+                group.current = current.get(group.contact_id)
+                if group.current is None:  # merged away since the lookup
+                    group.contact_id = None
+                if hash(f"contact:{group.contact_id}") in self.seen:
+                    group.late = True
+
+    @staticmethod
+    def _fold_same_contact(groups: list[Group]) -> None:
+        first: dict[int, Group] = {}
+        for group in list(groups):
+            if not group.contact_id:
+                continue
+            leader = first.setdefault(group.contact_id, group)
+            if leader is not group:
+                leader.row.absorb(group.row)
+                leader.lines += group.lines
+                groups.remove(group)
+
+    def _decide(self, group: Group) -> None:
+        policy = self.options.on_duplicate
+        if group.late:
+            # A person met earlier in this file: later rows only fill blanks.
+            if group.contact_id and policy != OnDuplicate.SKIP:
+                _plan_changes(group, overwrite=False)
+            group.outcome = "duplicates"
+        elif group.contact_id is None:
+            group.outcome = "created"
+            group.new_identifiers = _pairs(group.row)
+            group.permissions = {
+                channel: (PermissionState.UNKNOWN.value, state)
+                for channel, state in group.row.permissions.items()
+            }
+            group.notes = list(group.row.notes)
+        elif policy == OnDuplicate.SKIP:
+            group.outcome = "skipped"
+        else:
+            _plan_changes(group, overwrite=policy == OnDuplicate.OVERWRITE)
+            changed = group.changes or group.new_identifiers or group.permissions
+            group.outcome = "updated" if changed or group.notes else "unchanged"
+
+    def _write(self, groups: list[Group]) -> None:
+        new = [g for g in groups if g.outcome == "created"]
+        lost = _insert_new(new, self.options, self.now)
+        if lost:
+            # Someone else took an identifier since the lookup: apply those
+            # rows to whoever has it now, like any other match.
+            for group in lost:
+                group.contact_id = None
+            self._match(lost)
+            for group in lost:
+                self._decide(group)
+        existing = [g for g in groups if g.contact_id and g.outcome != "created"]
+        _update_existing(existing, self.options, self.now)
+        _write_history(groups, self.options, self.now)
+
+
+def _pairs(row: Row) -> list[tuple[str, str]]:
+    return [("email", e) for e in row.emails] + [("phone", p) for p in row.phones]
+
+
+def _identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not pairs:
+        return {}
+    # One index scan with an array of values beats a join on (kind, value)
+    # pairs; an email and a phone never share a value, so the pair is kept.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kind, value, contact_id FROM contacts_identifier"
+            " WHERE kind IN ('email', 'phone') AND value = ANY(%s::varchar[])",
+            [sorted({value for _, value in pairs})],
+        )
+        rows = cursor.fetchall()
+    return {(k, v): contact for k, v, contact in rows if (k, v) in pairs}
+
+
+def _contacts_by_name(groups: list[Group]) -> dict[str, int]:
+    """Match rows without email or phone to live contacts without them."""
+    if not groups:
+        return {}
+    firsts = [g.row.values.get("first_name", "").casefold() for g in groups]
+    lasts = [g.row.values.get("last_name", "").casefold() for g in groups]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lower(c.first_name), lower(c.last_name), min(c.id)"
+            " FROM contacts_contact c"
+            " JOIN unnest(%s::text[], %s::text[]) AS t(first, last)"
+            " ON lower(c.first_name) = t.first AND lower(c.last_name) = t.last"
+            " WHERE c.merged_into_id IS NULL AND c.email = '' AND c.phone = ''"
+            " GROUP BY 1, 2",
+            [firsts, lasts],
+        )
+        return {f"name:{a}\x1f{b}": pk for a, b, pk in cursor.fetchall()}
+
+
+def _current_values(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
+    """Return the live contacts' values; lock them for the batch when writing."""
+    if not ids:
+        return {}
+    rows = Contact.objects.live().filter(pk__in=set(ids)).order_by("pk")
+    if lock:
+        rows = rows.select_for_update()
+    values = {row["id"]: row for row in rows.values("id", *_LOOKUP_COLUMNS)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contact_id, channel, state FROM contacts_communicationpermission"
+            " WHERE contact_id = ANY(%s::bigint[])",
+            [list(values)],
+        )
+        for contact_id, channel, state in cursor.fetchall():
+            values[contact_id].setdefault("permissions", {})[channel] = state
+        cursor.execute(
+            "SELECT contact_id, kind, value FROM contacts_identifier"
+            " WHERE contact_id = ANY(%s::bigint[]) AND kind IN ('email', 'phone')",
+            [list(values)],
+        )
+        for contact_id, kind, value in cursor.fetchall():
+            values[contact_id].setdefault("identifiers", set()).add((kind, value))
+        cursor.execute(
+            "SELECT contact_id, body FROM contacts_note"
+            " WHERE contact_id = ANY(%s::bigint[])",
+            [list(values)],
+        )
+        for contact_id, body in cursor.fetchall():
+            values[contact_id].setdefault("notes", set()).add(body)
+    return values
+
+
+def _plan_changes(group: Group, *, overwrite: bool) -> None:
+    """Work out what the rows change on the existing contact.
+
+    Blank values never overwrite; source, stage and creation date are the
+    contact's history and stay as they are.
+    """
+    current = group.current or {}
+    wanted = dict(group.row.values)
+    wanted.pop("source", None)
+    wanted.pop("source_detail", None)
+    wanted.pop("created_at", None)
+    if group.row.emails:
+        wanted["email"] = group.row.emails[0]
+    if group.row.phones:
+        wanted["phone"] = group.row.phones[0]
+    for name in UPDATABLE:
+        value = wanted.get(name)
+        if value in (None, ""):
+            continue
+        old = current.get(name)
+        blank = old in (None, "") or (name == "status" and old == Status.NEW)
+        if old != value and (overwrite or blank):
+            group.changes[name] = value
+    tags = current.get("tags") or []
+    if extra := [t for t in group.row.tags if t not in tags]:
+        group.changes["tags"] = tags + extra
+    owned = current.get("identifiers", set())
+    group.new_identifiers = [p for p in _pairs(group.row) if p not in owned]
+    for channel, state in group.row.permissions.items():
+        old = current.get("permissions", {}).get(channel, PermissionState.UNKNOWN)
+        if old != state and (overwrite or old == PermissionState.UNKNOWN):
+            group.permissions[channel] = (old, state)
+    known = current.get("notes", set())
+    group.notes = [n for n in group.row.notes if n not in known]
+    # The primary email or phone must be one of the contact's identifiers.
+    for kind in ("email", "phone"):
+        pair = (kind, group.changes.get(kind))
+        if pair[1] and pair not in owned and pair not in group.new_identifiers:
+            del group.changes[kind]
+
+
+_CONTACT_COLUMNS = (
+    "id",
+    "stage",
+    "status",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "source",
+    "source_detail",
+    "owner_id",
+    "follow_up_on",
+    "internal_info",
+    "tags",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+)
+
+
+def _reserve_ids(count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('contacts_contact', 'id'))"
+            " FROM generate_series(1, %s)",
+            [count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> int:
+    """Insert identifiers nobody has yet; return how many went in."""
+    if not rows:
+        return 0
+    contact_ids, kinds, values, sources = (list(col) for col in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_identifier (contact_id, kind, value, source,"
+            " created_at)"
+            " SELECT t.contact_id, t.kind, t.value, t.source, %s"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[],"
+            " %s::varchar[]) AS t(contact_id, kind, value, source)"
+            " ON CONFLICT (kind, value) DO NOTHING",
+            [now, contact_ids, kinds, values, sources],
+        )
+        return cursor.rowcount
+
+
+def _lost_contacts(wanted: list[tuple[int, str, str, str]]) -> set[int]:
+    """Return the new contacts of which some identifier did not go in."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contact_id, kind, value FROM contacts_identifier"
+            " WHERE contact_id = ANY(%s::bigint[])",
+            [sorted({pk for pk, *_ in wanted})],
+        )
+        added = set(cursor.fetchall())
+    return {pk for pk, kind, value, _ in wanted if (pk, kind, value) not in added}
+
+
+def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
+    """Create the batch's new contacts; return the groups that lost a race."""
+    if not groups:
+        return []
+    for group, pk in zip(groups, _reserve_ids(len(groups)), strict=True):
+        group.contact_id = pk
+    wanted = [
+        (g.contact_id, kind, value, g.row.values["source"])
+        for g in groups
+        for kind, value in g.new_identifiers
+    ]
+    lost_ids: set[int] = set()
+    if _insert_identifiers(wanted, now) < len(wanted):
+        lost_ids = _lost_contacts(wanted)
+    if lost_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM contacts_identifier WHERE contact_id = ANY(%s::bigint[])",
+                [list(lost_ids)],
+            )
+    lost = [g for g in groups if g.contact_id in lost_ids]
+    created = [g for g in groups if g.contact_id not in lost_ids]
+    with connection.cursor() as cursor:
+        columns = ", ".join(_CONTACT_COLUMNS)
+        with cursor.copy(f"COPY contacts_contact ({columns}) FROM STDIN") as copy:
+            for group in created:
+                copy.write_row(_contact_row(group, now))
+    return lost
+
+
+def _contact_row(group: Group, now: Any) -> tuple:
+    values = group.row.values
+    created = values.get("created_at") or now
+    return (
+        group.contact_id,
+        Stage.PROSPECT.value,
+        values.get("status", Status.NEW.value),
+        values.get("first_name", ""),
+        values.get("last_name", ""),
+        group.row.emails[0] if group.row.emails else "",
+        group.row.phones[0] if group.row.phones else "",
+        values.get("street", ""),
+        values.get("city", ""),
+        values.get("region", ""),
+        values.get("postal_code", ""),
+        values.get("country", ""),
+        values["source"],
+        values.get("source_detail", ""),
+        values.get("owner_id"),
+        values.get("follow_up_on"),
+        values.get("internal_info", ""),
+        group.row.tags,
+        created,
+        now,
+        created,
+    )
+
+
+def _update_existing(groups: list[Group], options: Options, now: Any) -> None:
+    """Apply the planned changes to existing contacts in one statement."""
+    source = options.default_source
+    _insert_identifiers(
+        [(g.contact_id, k, v, source) for g in groups for k, v in g.new_identifiers],
+        now,
+    )
+    changed = [g for g in groups if g.changes]
+    if not changed:
+        return
+    columns: dict[str, list[Any]] = {name: [] for name in (*UPDATABLE, "tags")}
+    for group in changed:
+        merged = {**group.current, **group.changes}
+        for name in UPDATABLE:
+            columns[name].append(merged[name])
+        columns["tags"].append("\x1f".join(merged["tags"]))
+    types = {"owner_id": "bigint", "follow_up_on": "date", "internal_info": "text"}
+    arrays = ", ".join(f"%s::{types.get(n, 'varchar')}[]" for n in columns)
+    sets = ", ".join(f"{n} = t.{n}" for n in UPDATABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE contacts_contact c SET {sets},"
+            " tags = CASE WHEN t.tags = '' THEN '{}'::varchar[]"
+            " ELSE string_to_array(t.tags, E'\\x1f')::varchar[] END,"
+            " updated_at = %s"
+            f" FROM unnest(%s::bigint[], {arrays})"
+            f" AS t(id, {', '.join(columns)}) WHERE c.id = t.id",
+            [now, [g.contact_id for g in changed], *columns.values()],
+        )
+
+
+def _write_history(groups: list[Group], options: Options, now: Any) -> None:
+    """Write notes, permissions and timeline entries for the batch."""
+    touched = [
+        g
+        for g in groups
+        if g.contact_id and g.outcome in ("created", "updated", "duplicates")
+    ]
+    activities: list[tuple] = []
+    _write_notes(touched, options, now, activities)
+    _write_permissions(touched, options, now, activities)
+    for group in touched:
+        if group.outcome == "created":
+            summary = f"Imported from {options.file_name}"
+        elif group.changes or group.new_identifiers:
+            summary = f"Updated from {options.file_name}"
+        else:
+            continue
+        data = {"job": options.job_id, "line": group.lines[0]}
+        if group.changes:
+            data["changed"] = sorted(group.changes)
+        activities.append(
+            (
+                group.contact_id,
+                ActivityKind.IMPORTED.value,
+                group.row.values.get("source", options.default_source),
+                options.actor_id,
+                summary[:500],
+                json.dumps(data),
+                now,
+                None,
+                None,
+            )
+        )
+    if not activities:
+        return
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY contacts_activity (contact_id, kind, source, actor_id, summary,"
+            " data, occurred_at, content_type_id, object_id) FROM STDIN"
+        ) as copy:
+            for row in activities:
+                copy.write_row(row)
+        # Imported history is not fresh activity: only move the marker forward
+        # for contacts that already existed.
+        updated = [g.contact_id for g in touched if g.outcome != "created"]
+        cursor.execute(
+            "UPDATE contacts_contact SET last_activity_at = %s"
+            " WHERE id = ANY(%s::bigint[]) AND last_activity_at < %s",
+            [now, updated, now],
+        )
+
+
+def _write_notes(
+    groups: list[Group], options: Options, now: Any, activities: list[tuple]
+) -> None:
+    notes = [
+        Note(contact_id=g.contact_id, author_id=options.actor_id, body=body)
+        for g in groups
+        for body in g.notes
+    ]
+    if not notes:
+        return
+    Note.objects.bulk_create(notes)
+    note_type = ContentType.objects.get_for_model(Note).pk
+    for note in notes:
+        activities.append(
+            (
+                note.contact_id,
+                ActivityKind.NOTE.value,
+                "",
+                options.actor_id,
+                note.body[:200],
+                "{}",
+                note.created_at,
+                note_type,
+                note.pk,
+            )
+        )
+
+
+def _write_permissions(
+    groups: list[Group], options: Options, now: Any, activities: list[tuple]
+) -> None:
+    changes = [
+        (g.contact_id, channel, old, new)
+        for g in groups
+        for channel, (old, new) in g.permissions.items()
+    ]
+    if not changes:
+        return
+    via = "import"
+    reason = f"Imported from {options.file_name}"[:300]
+    ids, channels, olds, news = (list(col) for col in zip(*changes, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_communicationpermission (contact_id, channel,"
+            " state, changed_at, changed_by_id, via, reason)"
+            " SELECT t.id, t.channel, t.state, %s, %s, %s, %s"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[])"
+            " AS t(id, channel, state)"
+            " ON CONFLICT (contact_id, channel) DO UPDATE SET state = EXCLUDED.state,"
+            " changed_at = EXCLUDED.changed_at,"
+            " changed_by_id = EXCLUDED.changed_by_id, via = EXCLUDED.via,"
+            " reason = EXCLUDED.reason",
+            [now, options.actor_id, via, reason, ids, channels, news],
+        )
+        cursor.execute(
+            "INSERT INTO contacts_permissionchange (contact_id, channel, state,"
+            " previous_state, actor_id, via, reason, created_at)"
+            " SELECT t.id, t.channel, t.state, t.previous, %s, %s, %s, %s"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[],"
+            " %s::varchar[]) AS t(id, channel, state, previous)",
+            [options.actor_id, via, reason, now, ids, channels, news, olds],
+        )
+    for contact_id, channel, old, new in changes:
+        label = (
+            f"{Channel(channel).label} permission "
+            f"{PermissionState(new).label.lower()} (import)"
+        )
+        data = {"channel": channel, "state": new, "previous": old, "reason": reason}
+        activities.append(
+            (
+                contact_id,
+                ActivityKind.CONSENT_CHANGED.value,
+                "",
+                options.actor_id,
+                label,
+                json.dumps(data),
+                now,
+                None,
+                None,
+            )
+        )
+
+
+# -- Running a whole file --------------------------------------------------
+
+
+def run_file(
+    options: Options,
+    records: Iterable[Record],
+    *,
+    dry_run: bool,
+    on_batch: Callable[[BatchResult], None] | None = None,
+) -> tuple[dict[str, int], list[RowError]]:
+    """Run a file without a job (the command's --dry-run, tests, the bench)."""
+    engine = Engine(options, dry_run=dry_run)
+    totals: dict[str, int] = {}
+    errors: list[RowError] = []
+    for _, prepared in prepared_batches(engine, records):
+        with transaction.atomic():
+            result = engine.finish(prepared)
+        for key, n in result.counts.items():
+            totals[key] = totals.get(key, 0) + n
+        errors += result.errors
+        if on_batch:
+            on_batch(result)
+    return totals, errors
+
+
+def run_job(job_id: int, phase: str) -> None:
+    """Run a job's test or import, one committed batch at a time.
+
+    The job row is locked and its progress checked at the start of every
+    batch and saved with the batch, so a crashed import resumes after its
+    last committed batch and two workers never process the same rows.
+    """
+    job = ImportJob.objects.get(pk=job_id)
+    dry_run = phase == Phase.TEST
+    engine = Engine(Options.for_job(job), dry_run=dry_run)
+    records = iter_records(job.path, job.encoding, job.delimiter)
+    done = 0
+    for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
+        if prepared is None:
+            engine.remember(batch)  # committed before a crash: only recall
+            done += len(batch)
+            continue
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job_id)
+            if locked.rows_done != done or locked.phase != phase:
+                logger.warning("Import job %s moved on elsewhere; stopping", job_id)
+                return
+            result = engine.finish(prepared)
+            _save_batch(locked, phase, result)
+        done += len(batch)
+    _finish(job_id, phase)
+
+
+def _save_batch(job: ImportJob, phase: str, result: BatchResult) -> None:
+    counts = job.counts(phase)
+    for key, n in result.counts.items():
+        counts[key] = counts.get(key, 0) + n
+    job.rows_done += result.rows
+    if phase == Phase.TEST:
+        job.test_counts = counts
+    else:
+        job.import_counts = counts
+    job.save(update_fields=["rows_done", "test_counts", "import_counts"])
+    ImportRowError.objects.bulk_create(
+        ImportRowError(
+            job=job,
+            phase=phase,
+            line=error.line,
+            column=error.column[:255],
+            value=error.value[:1000],
+            reason=error.reason[:500],
+        )
+        for error in result.errors
+    )
+
+
+def _finish(job_id: int, phase: str) -> None:
+    now = timezone.now()
+    if phase == Phase.TEST:
+        ImportJob.objects.filter(pk=job_id, status=JobStatus.TESTING).update(
+            status=JobStatus.TESTED, tested_at=now
+        )
+    else:
+        ImportJob.objects.filter(pk=job_id, status=JobStatus.IMPORTING).update(
+            status=JobStatus.DONE, finished_at=now
+        )

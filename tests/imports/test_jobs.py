@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from django.test import TestCase
+
+from contacts.models import Contact
+from prospects.importing import engine, services
+from prospects.importing.models import ImportJob, JobStatus, Phase
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROWS = "Name,Email\n" + "".join(f"P{n},p{n}@example.com\n" for n in range(10))
+
+
+def _job(write_csv) -> ImportJob:
+    job = services.create_job(path=write_csv(ROWS), file_name="leads.csv")
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.TESTED)
+    return job
+
+
+def test_a_crashed_import_resumes_after_its_last_committed_batch(
+    write_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(engine, "BATCH_SIZE", 4)
+    job = _job(write_csv)
+    real_finish = engine.Engine.finish
+    calls = []
+
+    def crash_on_second_batch(self, prepared):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker lost")
+        return real_finish(self, prepared)
+
+    monkeypatch.setattr(engine.Engine, "finish", crash_on_second_batch)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.IMPORTING, phase="import"
+    )
+    with pytest.raises(RuntimeError):
+        engine.run_job(job.pk, Phase.IMPORT)
+    assert (ImportJob.objects.get().rows_done, Contact.objects.count()) == (4, 4)
+
+    engine.run_job(job.pk, Phase.IMPORT)
+
+    job.refresh_from_db()
+    assert (job.status, job.import_counts["created"], Contact.objects.count()) == (
+        JobStatus.DONE,
+        10,
+        10,
+    )
+
+
+def test_starting_the_same_run_twice_starts_it_once(write_csv) -> None:
+    job = _job(write_csv)
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        first = services.start_run(job=job, phase=Phase.IMPORT)
+        second = services.start_run(job=job, phase=Phase.IMPORT)
+
+    assert (first, second) == (True, False)
+
+
+def test_a_failing_run_is_marked_failed_with_the_reason(write_csv, monkeypatch) -> None:
+    job = _job(write_csv)
+
+    def broken(*args, **kwargs):
+        raise ValueError("disk gone")
+
+    monkeypatch.setattr("prospects.importing.tasks.run_job", broken)
+    with pytest.raises(ValueError):
+        services.start_run(job=job, phase=Phase.IMPORT)
+
+    job.refresh_from_db()
+    assert (job.status, job.failure) == (JobStatus.FAILED, "ValueError: disk gone")
