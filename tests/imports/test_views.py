@@ -77,8 +77,8 @@ def test_upload_page_lists_recent_jobs_in_constant_queries(
     for n in range(3):
         ImportJob.objects.create(file_name=f"{n}.csv", headers=["Email"])
 
-    # session, user, groups (admin check), jobs
-    with django_assert_num_queries(4):
+    # session, user, groups (admin check), the menu's unread count, jobs
+    with django_assert_num_queries(5):
         response = admin_client.get(reverse("prospects:import_upload"))
 
     assert response.content.decode().count(".csv</a>") == 3

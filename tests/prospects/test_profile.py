@@ -54,13 +54,15 @@ def test_message_entries_show_their_channel(staff_client: Any, ana: Contact) -> 
     assert b"#messenger" in response.content
 
 
-def test_actions_of_apps_not_built_yet_are_hidden(
+def test_actions_open_prefilled_quote_booking_and_message_pages(
     staff_client: Any, ana: Contact
 ) -> None:
     response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
 
-    assert b"Create quote" not in response.content
-    assert b"Create booking" not in response.content
+    content = response.content.decode()
+    assert f'{reverse("quotes:create")}?contact={ana.pk}' in content
+    assert f'{reverse("bookings:create")}?contact={ana.pk}' in content
+    assert reverse("inbox:contact", args=[ana.pk]) in content
 
 
 def test_a_merged_record_redirects_to_the_survivor(
@@ -87,8 +89,8 @@ def test_profile_query_count_does_not_grow_with_the_timeline(
     CommunicationPermission.objects.create(contact=ana, channel="sms")
 
     # session, user, contact, identifiers, permissions, timeline, its notes,
-    # touches, the admin check of the navigation
-    with django_assert_num_queries(9):
+    # touches, the admin check and the unread count of the navigation
+    with django_assert_num_queries(10):
         staff_client.get(reverse("prospects:detail", args=[ana.pk]))
 
 
