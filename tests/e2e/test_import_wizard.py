@@ -4,6 +4,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
 
 from contacts.models import ActivityKind, Contact, Source
 from tests.browser import login_in_browser
@@ -51,3 +53,7 @@ def test_admin_imports_a_file_through_the_wizard(
     assert (jose.source, jose.internal_info) == (Source.IMPORT, "VIP since 2019")
     assert jose.activities.filter(kind=ActivityKind.IMPORTED).exists()
     assert Contact.objects.filter(source=Source.IMPORT).count() == 2
+
+    page.goto(f"{live_server.url}{reverse('prospects:list')}?source=import")
+    expect(page.get_by_text("José García")).to_be_visible()
+    expect(page.get_by_text("Zoë Ng")).to_be_visible()
