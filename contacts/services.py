@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -63,6 +63,7 @@ EDITABLE_FIELDS = (
     "tags",
 )
 _MAX_LOCK_ATTEMPTS = 5
+LAST_ACTIVITY_PRECISION = timedelta(minutes=1)
 
 
 class MergeError(ValueError):
@@ -122,10 +123,13 @@ def record_activity(
         content_type=ContentType.objects.get_for_model(subject) if subject else None,
         object_id=subject.pk if subject else None,
     )
-    if contact.last_activity_at is None or contact.last_activity_at < occurred_at:
-        Contact.objects.filter(pk=contact.pk, last_activity_at__lt=occurred_at).update(
-            last_activity_at=occurred_at
-        )
+    # Rewriting a contact row touches every index on it, so a burst of
+    # messages moves "last activity" once a minute, not once a message.
+    stale_before = occurred_at - LAST_ACTIVITY_PRECISION
+    if contact.last_activity_at is None or contact.last_activity_at <= stale_before:
+        Contact.objects.filter(
+            pk=contact.pk, last_activity_at__lte=stale_before
+        ).update(last_activity_at=occurred_at)
         contact.last_activity_at = occurred_at
     return activity
 

@@ -57,7 +57,9 @@ def reltime(value: datetime | None) -> SafeString:
     if value is None:
         return format_html('<span class="muted">—</span>')
     local = timezone.localtime(value)
-    exact = date_format(local, "DATETIME_FORMAT")
+    # strftime rather than Django's date_format: lists render a hundred of
+    # these, and date_format costs about 50 µs each.
+    exact = local.strftime("%b %-d, %Y, %-I:%M %p")
     return format_html(
         '<time datetime="{}" title="{}" data-relative>{}</time>',
         local.isoformat(),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from contacts.models import ActivityKind, Contact, PermissionChange, Source, Stage
@@ -10,6 +12,7 @@ from contacts.services import (
     convert_to_customer,
     delete_note,
     edit_note,
+    record_activity,
     set_permission,
     update_contact,
 )
@@ -91,3 +94,26 @@ def test_edit_refuses_an_email_that_belongs_to_someone_else(
         update_contact(
             contact=ana, actor=staff_user, changes={"email": "lee@example.com"}
         )
+
+
+def test_activity_moves_last_activity_forward(ana: Contact) -> None:
+    later = ana.last_activity_at + timedelta(hours=2)
+
+    record_activity(contact=ana, kind=ActivityKind.NOTE, occurred_at=later)
+
+    ana.refresh_from_db()
+    assert ana.last_activity_at == later
+
+
+def test_a_burst_of_activity_rewrites_the_contact_once_a_minute(ana: Contact) -> None:
+    start = ana.last_activity_at + timedelta(hours=1)
+    record_activity(contact=ana, kind=ActivityKind.NOTE, occurred_at=start)
+
+    record_activity(
+        contact=Contact.objects.get(pk=ana.pk),
+        kind=ActivityKind.NOTE,
+        occurred_at=start + timedelta(seconds=20),
+    )
+
+    ana.refresh_from_db()
+    assert ana.last_activity_at == start

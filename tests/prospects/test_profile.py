@@ -60,8 +60,8 @@ def test_actions_open_prefilled_quote_booking_and_message_pages(
     response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
 
     content = response.content.decode()
-    assert f'{reverse("quotes:create")}?contact={ana.pk}' in content
-    assert f'{reverse("bookings:create")}?contact={ana.pk}' in content
+    assert f"{reverse('quotes:create')}?contact={ana.pk}" in content
+    assert f"{reverse('bookings:create')}?contact={ana.pk}" in content
     assert reverse("inbox:contact", args=[ana.pk]) in content
 
 
