@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from contacts.normalize import format_phone
+
 
 class Stage(models.TextChoices):
     PROSPECT = "prospect", "Prospect"
@@ -271,7 +273,11 @@ class Contact(models.Model):
     @property
     def name(self) -> str:
         """Return what to call this person: name, else email or phone."""
-        return self.full_name or self.email or self.phone or f"Contact #{self.pk}"
+        if self.full_name or self.email:
+            return self.full_name or self.email
+        if self.phone:
+            return format_phone(self.phone)
+        return f"{self.get_source_display()} contact #{self.pk}"
 
     @property
     def is_customer(self) -> bool:
