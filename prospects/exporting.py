@@ -41,7 +41,8 @@ COLUMNS = (
     "Tags",
     "Created date",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Cells a spreadsheet would run as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SOURCES = dict(Source.choices)
 _STATUSES = dict(Status.choices)
 CHUNK = 2000
@@ -49,7 +50,7 @@ CHUNK = 2000
 
 def neutralise(value: str) -> str:
     """Return the cell text a spreadsheet will not read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def row(contact: Contact) -> list[str]:

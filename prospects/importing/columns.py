@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from prospects.exporting import COLUMNS
+
 IGNORE = "ignore"
 
 # Key, label, in the order the mapping select lists them.
@@ -35,26 +37,7 @@ FIELD_KEYS = {key for key, _ in FIELDS}
 LABELS = dict(FIELDS)
 
 # The header row of MioCRM's own export, which must re-import as it is.
-EXPORT_HEADERS = (
-    "First name",
-    "Last name",
-    "Email",
-    "Phone",
-    "Street",
-    "City",
-    "Region",
-    "Postal code",
-    "Country",
-    "Source",
-    "Status",
-    "Owner email",
-    "Follow-up date",
-    "Internal information",
-    "Email permission",
-    "SMS permission",
-    "Tags",
-    "Created date",
-)
+EXPORT_HEADERS = COLUMNS
 
 # Fields that take several columns (or several values in one cell).
 MULTI_FIELDS = {"email", "phone", "tags", "notes", "internal_info", "street"}

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from prospects.exporting import neutralise
 from prospects.importing.columns import EXPORT_HEADERS
 from prospects.importing.models import ImportJob
-from prospects.importing.rows import FORMULA_STARTS
 
 
 class _Echo:
@@ -19,8 +19,7 @@ class _Echo:
 
 def safe_cell(value: object) -> str:
     """Return a cell a spreadsheet will not run as a formula (OWASP)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return neutralise("" if value is None else str(value))
 
 
 def csv_response(rows: Iterable[list[object]], filename: str) -> StreamingHttpResponse:

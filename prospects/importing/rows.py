@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contacts.models import Channel, Contact, PermissionState, Source, Status
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
+from prospects.exporting import FORMULA_STARTS
 from prospects.importing.columns import IGNORE
 
 # Text columns copied as they are, with the longest value Contact accepts.
@@ -21,7 +22,6 @@ TEXT_FIELDS = ("first_name", "last_name", "street", "city", "region", "postal_co
 MAX_LENGTHS = {
     name: Contact._meta.get_field(name).max_length for name in (*TEXT_FIELDS, "country")
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 _STATUS_WORDS = {
     **{s.value: s.value for s in Status},
