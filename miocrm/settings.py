@@ -122,7 +122,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"
     _queue_dir = LOCAL_DIR / "celery-queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     (LOCAL_DIR / "celery-control").mkdir(exist_ok=True)
