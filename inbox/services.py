@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -259,7 +260,9 @@ def _after_commit(message: Message, contact: Contact, *, notify: bool) -> None:
     # Only someone with an address to tell: most prospects have no owner yet.
     if notify and contact.owner_id:
         enqueue(tasks.notify_owner, message.pk)
-    if message.channel in channels.META_CHANNELS and not contact.full_name:
+    # Meta shares profiles only with a page token: without one, never ask.
+    from_meta = message.channel in channels.META_CHANNELS
+    if from_meta and settings.META_PAGE_ACCESS_TOKEN and not contact.full_name:
         enqueue(tasks.fetch_profile, message.pk)
 
 

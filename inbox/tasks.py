@@ -124,6 +124,8 @@ def fetch_profile(self: object, message_id: int) -> bool:
     contact = message.contact
     if contact is None or contact.first_name or contact.last_name:
         return False
+    if not settings.META_PAGE_ACCESS_TOKEN:
+        return False
     fields = "first_name,last_name" if message.channel == Channel.MESSENGER else "name"
     try:
         response = requests.get(

@@ -160,3 +160,19 @@ def test_a_withheld_profile_leaves_the_person_unnamed(
         post_meta(client, instagram())
 
     assert Contact.objects.get().first_name == ""
+
+
+def test_without_a_page_token_meta_is_never_asked_for_a_profile(
+    client: Any,
+    fake_api: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Demo data and `make run` have Meta unconnected: nothing may call it.
+    settings.META_GRAPH_API_BASE = fake_api.url
+    settings.META_PAGE_ACCESS_TOKEN = ""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_meta(client, MESSENGER)
+
+    assert fake_api.requests == []
