@@ -22,14 +22,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / ".local" / "pgdata"
 
 
-def _start_server(pgdata: Path) -> Any:
-    pgdata.mkdir(parents=True, exist_ok=True)
+def _set_runtime_dir(pgdata: Path) -> None:
     # pgserver keeps sockets of too-long paths in the runtime folder, and
     # warns when none is set.
     runtime = pgdata.parent / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+
+def _start_server(pgdata: Path) -> Any:
+    pgdata.mkdir(parents=True, exist_ok=True)
+    _set_runtime_dir(pgdata)
 
     # Imported here: production images never load pgserver.
     import pgserver
@@ -68,6 +72,7 @@ def stop_embedded_database(pgdata: Path = PGDATA) -> None:
     """Stop the embedded PostgreSQL if it runs."""
     if not (pgdata / "postmaster.pid").exists():
         return
+    _set_runtime_dir(pgdata)
     from pgserver._commands import pg_ctl
 
     # As root, pgserver runs PostgreSQL as a system user of its own.
