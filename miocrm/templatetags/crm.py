@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from contacts.models import Source
+from contacts.models import Contact, Source
 from contacts.normalize import format_phone
 
 register = template.Library()
@@ -79,3 +80,22 @@ def short_date(value: date | None) -> str:
     if value is None:
         return ""
     return date_format(value, "M j, Y")
+
+
+_FIELD_LABELS = {
+    "internal_info": "Internal information",
+    "follow_up_on": "Follow-up date",
+    "source_detail": "Source note",
+    "owner": "Owner",
+}
+
+
+@register.filter
+def contact_field(name: str) -> str:
+    """Return how staff call a Contact field, for "what changed" lists."""
+    if name in _FIELD_LABELS:
+        return _FIELD_LABELS[name]
+    try:
+        return str(Contact._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return name.replace("_", " ").capitalize()

@@ -13,7 +13,12 @@ from contacts.models import (
     Note,
     Stage,
 )
-from contacts.services import add_note, merge_contacts, record_activity
+from contacts.services import (
+    add_note,
+    merge_contacts,
+    record_activity,
+    update_contact,
+)
 from prospects.selectors import TIMELINE_PAGE_SIZE
 from tests.prospects.conftest import make_person
 
@@ -240,3 +245,15 @@ def test_customer_profile_has_no_convert_button(
     response = staff_client.get(reverse("prospects:customer_detail", args=[ana.pk]))
 
     assert b"Convert to customer" not in response.content
+
+
+def test_edits_on_the_timeline_name_fields_as_staff_know_them(
+    staff_client: Any, ana: Contact, staff_user: Any
+) -> None:
+    update_contact(
+        contact=ana, actor=staff_user, changes={"internal_info": "Gate code 1234"}
+    )
+
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"Internal information:" in response.content
