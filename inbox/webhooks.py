@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from contacts.models import Channel
 from contacts.normalize import InvalidIdentifier
@@ -28,12 +29,25 @@ logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
+# Providers sign every request, so valid traffic is never throttled; only an
+# address that keeps sending bad signatures is slowed down.
+BAD_SIGNATURE_RATE = "60/m"
+
+
 def _forbidden(request: HttpRequest, provider: str) -> HttpResponse:
     logger.warning(
         "%s webhook rejected: bad or missing signature from %s",
         provider,
         request.META.get("REMOTE_ADDR"),
     )
+    if is_ratelimited(
+        request,
+        group="webhook-bad-signature",
+        key="ip",
+        rate=BAD_SIGNATURE_RATE,
+        increment=True,
+    ):
+        return HttpResponse("Too many requests", status=429, content_type="text/plain")
     return HttpResponse("Invalid signature", status=403, content_type="text/plain")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import time_machine
 
 from contacts.models import (
     Activity,
@@ -267,3 +268,15 @@ def test_status_arriving_before_the_worker_stored_the_sid_is_applied_later(
 
     message.refresh_from_db()
     assert message.status == DeliveryStatus.DELIVERED
+
+
+def test_an_address_sending_many_bad_signatures_is_slowed_down(client: Any) -> None:
+    # Frozen clock: the limit counts per minute window.
+    with time_machine.travel("2026-12-03 10:00:05Z", tick=False):
+        for _ in range(60):
+            post_twilio(client, SMS, sms_payload(), token="wrong-token")
+
+        refused = post_twilio(client, SMS, sms_payload(), token="wrong-token")
+        signed = post_twilio(client, SMS, sms_payload())
+
+    assert (refused.status_code, signed.status_code) == (429, 200)
