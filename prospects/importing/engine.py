@@ -24,9 +24,11 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
@@ -387,6 +389,20 @@ def refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
 
 
+@contextmanager
+def _bound_cursor() -> Iterator[psycopg.Cursor]:
+    """Return a cursor of the same connection that binds on the server.
+
+    Django's cursor quotes every parameter into the SQL text; for arrays of
+    thousands of strings that took 2 s of the main thread per 100,000 rows.
+    Here `%b` sends them in binary, unquoted. Same connection, so the same
+    transaction.
+    """
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
 def _pairs(row: Row) -> list[tuple[str, str]]:
     return [("email", e) for e in row.emails] + [("phone", p) for p in row.phones]
 
@@ -399,10 +415,10 @@ def _identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int
     # of every email and phone whenever the statistics were stale (300 ms a
     # batch on a table of a million identifiers, instead of 30 ms).
     kinds, values = zip(*sorted(pairs), strict=True)
-    with connection.cursor() as cursor:
+    with _bound_cursor() as cursor:
         cursor.execute(
             "SELECT i.kind, i.value, i.contact_id"
-            " FROM unnest(%s::varchar[], %s::varchar[]) AS t(kind, value)"
+            " FROM unnest(%b::varchar[], %b::varchar[]) AS t(kind, value)"
             " JOIN contacts_identifier i ON i.kind = t.kind AND i.value = t.value",
             [list(kinds), list(values)],
         )
@@ -436,11 +452,14 @@ def _current_values(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
     if lock:
         rows = rows.select_for_update()
     values = {row["id"]: row for row in rows.values("id", *_LOOKUP_COLUMNS)}
-    with connection.cursor() as cursor:
+    if not values:
+        return values
+    ids = list(values)
+    with _bound_cursor() as cursor:
         cursor.execute(
             "SELECT contact_id, channel, state FROM contacts_communicationpermission"
-            " WHERE contact_id = ANY(%s::bigint[])",
-            [list(values)],
+            " WHERE contact_id = ANY(%b::bigint[])",
+            [ids],
         )
         for contact_id, channel, state in cursor.fetchall():
             values[contact_id].setdefault("permissions", {})[channel] = state
@@ -448,16 +467,16 @@ def _current_values(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
         # scanned the (kind, value) index for every email and phone.
         cursor.execute(
             "SELECT contact_id, kind, value FROM contacts_identifier"
-            " WHERE contact_id = ANY(%s::bigint[])",
-            [list(values)],
+            " WHERE contact_id = ANY(%b::bigint[])",
+            [ids],
         )
         for contact_id, kind, value in cursor.fetchall():
             if kind in ("email", "phone"):
                 values[contact_id].setdefault("identifiers", set()).add((kind, value))
         cursor.execute(
             "SELECT contact_id, body FROM contacts_note"
-            " WHERE contact_id = ANY(%s::bigint[])",
-            [list(values)],
+            " WHERE contact_id = ANY(%b::bigint[])",
+            [ids],
         )
         for contact_id, body in cursor.fetchall():
             values[contact_id].setdefault("notes", set()).add(body)
@@ -545,13 +564,13 @@ def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> int:
     if not rows:
         return 0
     contact_ids, kinds, values, sources = (list(col) for col in zip(*rows, strict=True))
-    with connection.cursor() as cursor:
+    with _bound_cursor() as cursor:
         cursor.execute(
             "INSERT INTO contacts_identifier (contact_id, kind, value, source,"
             " created_at)"
-            " SELECT t.contact_id, t.kind, t.value, t.source, %s"
-            " FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[],"
-            " %s::varchar[]) AS t(contact_id, kind, value, source)"
+            " SELECT t.contact_id, t.kind, t.value, t.source, %b"
+            " FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[],"
+            " %b::varchar[]) AS t(contact_id, kind, value, source)"
             " ON CONFLICT (kind, value) DO NOTHING",
             [now, contact_ids, kinds, values, sources],
         )
