@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from queue import Empty
 from typing import Any
 
 import psycopg
@@ -97,6 +99,25 @@ class Group:
     notes: list[str] = field(default_factory=list)
     outcome: str = ""
 
+    def __reduce__(self) -> tuple:
+        # Groups cross from the parse process by the thousand: positional
+        # arguments unpickle faster than a state dict.
+        return (
+            Group,
+            (
+                self.row,
+                self.lines,
+                self.late,
+                self.contact_id,
+                self.current,
+                self.changes,
+                self.new_identifiers,
+                self.permissions,
+                self.notes,
+                self.outcome,
+            ),
+        )
+
 
 @dataclass
 class BatchResult:
@@ -141,15 +162,101 @@ class Options:
 
 def prepared_batches(
     engine: Engine, records: Iterable[Record], skip: int = 0
-) -> Iterator[tuple[list[Record], Prepared | None]]:
-    """Yield batches with their parsed rows, parsing the next one meanwhile.
+) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
+    """Yield the file's batches parsed, parsing the next ones meanwhile.
 
-    Parsing is Python and the writes wait on PostgreSQL, so one thread parses
-    batch N+1 while the caller's thread matches and writes batch N. The first
-    `skip` records (committed before a crash) come back unparsed.
+    Parsing is Python and the writes mostly wait on PostgreSQL, so another
+    process reads and parses the next batches while this one matches and
+    writes: beside the writes, not behind the GIL (a parse thread took the
+    main thread's CPU whenever both wanted it). Where no process can be
+    forked (a daemonic worker), a thread does it. A parsed batch comes as
+    (None, prepared); the first `skip` records (committed before a crash) come
+    back unparsed as (records, None).
     """
+    if _FORK is not None:
+        queue = _FORK.Queue(maxsize=_AHEAD)
+        process = _FORK.Process(
+            target=_parse_ahead, args=(engine, records, skip, queue), daemon=True
+        )
+        try:
+            process.start()
+        except AssertionError:  # "daemonic processes are not allowed to have children"
+            queue.close()
+        else:
+            yield from _forked_batches(process, queue)
+            return
+    yield from _threaded_batches(engine, records, skip)
+
+
+_FORK = (
+    multiprocessing.get_context("fork")
+    if "fork" in multiprocessing.get_all_start_methods()
+    else None
+)
+_AHEAD = 2  # parsed batches waiting at most: memory stays flat
+
+
+@dataclass
+class _ParseFailed:
+    error: BaseException
+
+
+def _parse_ahead(
+    engine: Engine, records: Iterable[Record], skip: int, queue: Any
+) -> None:
+    """The parse process: plain data in, plain data out, never the database.
+
+    It inherits the parent's database connection and must not touch it; it
+    leaves through os._exit (multiprocessing's way), so the socket is never
+    closed or written from here.
+    """
+    try:
+        done = 0
+        for batch in batches(records):
+            if done + len(batch) <= skip:
+                done += len(batch)
+                queue.put((batch, None))
+            else:
+                queue.put((None, engine.prepare(batch)))
+        queue.put(None)
+    except BaseException as error:  # noqa: BLE001 - handed to the parent
+        try:
+            queue.put(_ParseFailed(error))
+        except Exception:  # noqa: BLE001 - an error that does not pickle
+            queue.put(_ParseFailed(RuntimeError(repr(error))))
+
+
+def _forked_batches(
+    process: Any, queue: Any
+) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=5)
+            except Empty:
+                if not process.is_alive():
+                    raise RuntimeError(
+                        f"The parse process died (exit code {process.exitcode})"
+                    ) from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, _ParseFailed):
+                raise item.error
+            yield item
+    finally:
+        if process.is_alive():
+            process.kill()  # the caller stopped early
+        process.join()
+        queue.close()
+        queue.cancel_join_thread()
+
+
+def _threaded_batches(
+    engine: Engine, records: Iterable[Record], skip: int
+) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: tuple[list[Record], Future[Prepared]] | None = None
+        pending: Future[Prepared] | None = None
         done = 0
         for batch in batches(records):
             if done + len(batch) <= skip:
@@ -158,10 +265,10 @@ def prepared_batches(
                 continue
             future = pool.submit(engine.prepare, batch)
             if pending:
-                yield pending[0], pending[1].result()
-            pending = (batch, future)
+                yield None, pending.result()
+            pending = future
         if pending:
-            yield pending[0], pending[1].result()
+            yield None, pending.result()
 
 
 def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:
@@ -868,7 +975,7 @@ def run_job(job_id: int, phase: str) -> None:
                 return
             result = engine.finish(prepared)
             _save_batch(locked, phase, result)
-        done += len(batch)
+        done += result.rows
     _finish(job_id, phase)
 
 
