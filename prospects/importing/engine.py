@@ -31,6 +31,7 @@ from queue import Empty
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
@@ -671,16 +672,26 @@ def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> int:
     if not rows:
         return 0
     contact_ids, kinds, values, sources = (list(col) for col in zip(*rows, strict=True))
+    sql = (
+        "INSERT INTO contacts_identifier (contact_id, kind, value, source,"
+        " created_at)"
+        " SELECT t.contact_id, t.kind, t.value, t.source, %b"
+        " FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[],"
+        " %b::varchar[]) AS t(contact_id, kind, value, source)"
+    )
+    params = [now, contact_ids, kinds, values, sources]
     with _bound_cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO contacts_identifier (contact_id, kind, value, source,"
-            " created_at)"
-            " SELECT t.contact_id, t.kind, t.value, t.source, %b"
-            " FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[],"
-            " %b::varchar[]) AS t(contact_id, kind, value, source)"
-            " ON CONFLICT (kind, value) DO NOTHING",
-            [now, contact_ids, kinds, values, sources],
-        )
+        # The lookup just found these free, so a plain INSERT nearly always
+        # succeeds and costs 30% less than ON CONFLICT's speculative one. If
+        # one was taken meanwhile (or belongs to another contact), the
+        # savepoint undoes the attempt and ON CONFLICT skips the taken ones.
+        try:
+            with transaction.atomic():
+                cursor.execute(sql, params)
+                return cursor.rowcount
+        except psycopg.errors.UniqueViolation:
+            pass
+        cursor.execute(sql + " ON CONFLICT (kind, value) DO NOTHING", params)
         return cursor.rowcount
 
 
@@ -718,12 +729,32 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
             )
     lost = [g for g in groups if g.contact_id in lost_ids]
     created = [g for g in groups if g.contact_id not in lost_ids]
-    with connection.cursor() as cursor:
-        columns = ", ".join(_CONTACT_COLUMNS)
-        with cursor.copy(f"COPY contacts_contact ({columns}) FROM STDIN") as copy:
-            for group in created:
-                copy.write_row(_contact_row(group, now))
+    _copy_rows(
+        "contacts_contact",
+        _CONTACT_COLUMNS,
+        (_contact_row(group, now) for group in created),
+    )
     return lost
+
+
+def _copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """COPY rows into a table in binary: PostgreSQL parses no text for them.
+
+    The column types are read from the catalogue, so a changed column is
+    sent as what it now is (or fails loudly) rather than misread.
+    """
+    with _bound_cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname, a.atttypid FROM pg_attribute a"
+            " WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)",
+            [table, list(columns)],
+        )
+        oids = dict(cursor.fetchall())
+        names = ", ".join(columns)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([oids[name] for name in columns])
+            for row in rows:
+                copy.write_row(row)
 
 
 def _contact_row(group: Group, now: Any) -> tuple:
