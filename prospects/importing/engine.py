@@ -20,6 +20,7 @@ contact.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -211,14 +212,17 @@ def _parse_ahead(
     leaves through os._exit (multiprocessing's way), so the socket is never
     closed or written from here.
     """
+    gc.freeze()  # the inherited heap is never garbage: never traverse it
     try:
         done = 0
-        for batch in batches(records):
-            if done + len(batch) <= skip:
-                done += len(batch)
-                queue.put((batch, None))
-            else:
-                queue.put((None, engine.prepare(batch)))
+        with few_collections():
+            for batch in batches(records):
+                if done + len(batch) <= skip:
+                    done += len(batch)
+                    queue.put((batch, None))
+                else:
+                    queue.put((None, engine.prepare(batch)))
+                collect_young()
         queue.put(None)
     except BaseException as error:  # noqa: BLE001 - handed to the parent
         try:
@@ -251,6 +255,29 @@ def _forked_batches(
         process.join()
         queue.close()
         queue.cancel_join_thread()
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run without the automatic garbage collector; call collect_young per batch.
+
+    A batch allocates some 100,000 containers (rows, groups, their lists and
+    dicts), so the collector ran its full passes over everything alive again
+    and again: 2 s of the import's 4.7 s of CPU per 100,000 rows, and 1.4 s of
+    the parse process's. Nearly all of it is freed by reference counting;
+    collect_young after each batch still reclaims the rare cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def collect_young() -> None:
+    gc.collect(1)
 
 
 def _threaded_batches(
@@ -729,32 +756,12 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
             )
     lost = [g for g in groups if g.contact_id in lost_ids]
     created = [g for g in groups if g.contact_id not in lost_ids]
-    _copy_rows(
-        "contacts_contact",
-        _CONTACT_COLUMNS,
-        (_contact_row(group, now) for group in created),
-    )
+    with connection.cursor() as cursor:
+        columns = ", ".join(_CONTACT_COLUMNS)
+        with cursor.copy(f"COPY contacts_contact ({columns}) FROM STDIN") as copy:
+            for group in created:
+                copy.write_row(_contact_row(group, now))
     return lost
-
-
-def _copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    """COPY rows into a table in binary: PostgreSQL parses no text for them.
-
-    The column types are read from the catalogue, so a changed column is
-    sent as what it now is (or fails loudly) rather than misread.
-    """
-    with _bound_cursor() as cursor:
-        cursor.execute(
-            "SELECT a.attname, a.atttypid FROM pg_attribute a"
-            " WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)",
-            [table, list(columns)],
-        )
-        oids = dict(cursor.fetchall())
-        names = ", ".join(columns)
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types([oids[name] for name in columns])
-            for row in rows:
-                copy.write_row(row)
 
 
 def _contact_row(group: Group, now: Any) -> tuple:
@@ -965,16 +972,18 @@ def run_file(
     engine = Engine(options, dry_run=dry_run)
     totals: dict[str, int] = {}
     errors: list[RowError] = []
-    for number, (_, prepared) in enumerate(prepared_batches(engine, records)):
-        if number % REFRESH_EVERY == 0:
-            refresh_statistics()
-        with transaction.atomic():
-            result = engine.finish(prepared)
-        for key, n in result.counts.items():
-            totals[key] = totals.get(key, 0) + n
-        errors += result.errors
-        if on_batch:
-            on_batch(result)
+    with few_collections():
+        for number, (_, prepared) in enumerate(prepared_batches(engine, records)):
+            if number % REFRESH_EVERY == 0:
+                refresh_statistics()
+            with transaction.atomic():
+                result = engine.finish(prepared)
+            for key, n in result.counts.items():
+                totals[key] = totals.get(key, 0) + n
+            errors += result.errors
+            if on_batch:
+                on_batch(result)
+            collect_young()
     return totals, errors
 
 
@@ -991,22 +1000,24 @@ def run_job(job_id: int, phase: str) -> None:
     records = iter_records(job.path, job.encoding, job.delimiter)
     done = 0
     batches_run = 0
-    for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
-        if prepared is None:
-            engine.remember(batch)  # committed before a crash: only recall
-            done += len(batch)
-            continue
-        if batches_run % REFRESH_EVERY == 0:
-            refresh_statistics()
-        batches_run += 1
-        with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job_id)
-            if locked.rows_done != done or locked.phase != phase:
-                logger.warning("Import job %s moved on elsewhere; stopping", job_id)
-                return
-            result = engine.finish(prepared)
-            _save_batch(locked, phase, result)
-        done += result.rows
+    with few_collections():
+        for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
+            if prepared is None:
+                engine.remember(batch)  # committed before a crash: only recall
+                done += len(batch)
+                continue
+            if batches_run % REFRESH_EVERY == 0:
+                refresh_statistics()
+            batches_run += 1
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job_id)
+                if locked.rows_done != done or locked.phase != phase:
+                    logger.warning("Import job %s moved on elsewhere; stopping", job_id)
+                    return
+                result = engine.finish(prepared)
+                _save_batch(locked, phase, result)
+            done += result.rows
+            collect_young()
     _finish(job_id, phase)
 
 
