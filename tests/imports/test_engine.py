@@ -301,3 +301,26 @@ def test_imported_activity_is_not_repeated_when_nothing_changed(write_csv) -> No
     run(path)
 
     assert Activity.objects.filter(kind=ActivityKind.IMPORTED).count() == 5
+
+
+def test_parse_in_a_thread_where_no_process_can_fork_gives_the_same_result(
+    write_csv, monkeypatch
+) -> None:
+    path = write_csv(REALISTIC)
+    tested = run(path, dry_run=True)
+    monkeypatch.setattr(engine, "_FORK", None)
+
+    assert run(path, dry_run=True) == tested
+    assert run(path) == tested
+
+
+def test_an_error_while_parsing_ahead_reaches_the_caller(
+    write_csv, monkeypatch
+) -> None:
+    def broken(self, records):
+        raise LookupError("parser broke")
+
+    monkeypatch.setattr(engine.Engine, "prepare", broken)
+
+    with pytest.raises(LookupError, match="parser broke"):
+        run(write_csv(REALISTIC))
