@@ -23,13 +23,14 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import multiprocessing
+import os
+import pickle
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from queue import Empty
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import psycopg.errors
@@ -167,35 +168,24 @@ def prepared_batches(
 ) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
     """Yield the file's batches parsed, parsing the next ones meanwhile.
 
-    Parsing is Python and the writes mostly wait on PostgreSQL, so another
+    Parsing is Python and the writes mostly wait on PostgreSQL, so a forked
     process reads and parses the next batches while this one matches and
     writes: beside the writes, not behind the GIL (a parse thread took the
-    main thread's CPU whenever both wanted it). Where no process can be
-    forked (a daemonic worker), a thread does it. A parsed batch comes as
-    (None, prepared); the first `skip` records (committed before a crash) come
-    back unparsed as (records, None).
+    main thread's CPU whenever both wanted it). Where the system cannot fork,
+    a thread does it. A parsed batch comes as (None, prepared); the first
+    `skip` records (committed before a crash) come back unparsed as
+    (records, None).
     """
-    if _FORK is not None:
-        queue = _FORK.Queue(maxsize=_AHEAD)
-        process = _FORK.Process(
-            target=_parse_ahead, args=(engine, records, skip, queue), daemon=True
-        )
-        try:
-            process.start()
-        except AssertionError:  # "daemonic processes are not allowed to have children"
-            queue.close()
-        else:
-            yield from _forked_batches(process, queue)
-            return
-    yield from _threaded_batches(engine, records, skip)
+    if _CAN_FORK:
+        yield from _forked_batches(engine, records, skip)
+    else:
+        yield from _threaded_batches(engine, records, skip)
 
 
-_FORK = (
-    multiprocessing.get_context("fork")
-    if "fork" in multiprocessing.get_all_start_methods()
-    else None
-)
-_AHEAD = 2  # parsed batches waiting at most: memory stays flat
+# A bare fork and a pipe, not multiprocessing: Celery's pool processes are
+# daemonic, and multiprocessing refuses to start children from those, so the
+# worker that runs every wizard import would lose the parse process.
+_CAN_FORK = hasattr(os, "fork")
 
 
 @dataclass
@@ -203,58 +193,78 @@ class _ParseFailed:
     error: BaseException
 
 
-def _parse_ahead(
-    engine: Engine, records: Iterable[Record], skip: int, queue: Any
-) -> None:
-    """The parse process: plain data in, plain data out, never the database.
+def _forked_batches(
+    engine: Engine, records: Iterable[Record], skip: int
+) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _parse_ahead(engine, records, skip, write_end)  # never returns
 
-    It inherits the parent's database connection and must not touch it; it
-    leaves through os._exit (multiprocessing's way), so the socket is never
-    closed or written from here.
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as incoming:
+            while True:
+                try:
+                    item = pickle.load(incoming)
+                except EOFError:
+                    raise RuntimeError("The parse process stopped early") from None
+                if item is None:
+                    return
+                if isinstance(item, _ParseFailed):
+                    raise item.error
+                yield item
+    finally:
+        # Still running only when the caller stopped early or parsing failed.
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _parse_ahead(
+    engine: Engine, records: Iterable[Record], skip: int, write_end: int
+) -> NoReturn:
+    """The parse process: plain data in, pickles out, never the database.
+
+    It inherits the parent's database connection and must not touch it, so
+    it leaves through os._exit: no cleanup closes or writes the socket. The
+    pipe holds little, so it parses at most a batch or two ahead and memory
+    stays flat; if the parent dies, the next write fails and it exits.
     """
-    gc.freeze()  # the inherited heap is never garbage: never traverse it
+    code = 1
+    try:
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        gc.freeze()  # the inherited heap is never garbage: never traverse it
+        with os.fdopen(write_end, "wb") as out, few_collections():
+            for item in _parsed(engine, records, skip):
+                out.write(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
+                out.flush()
+                collect_young()
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _parsed(engine: Engine, records: Iterable[Record], skip: int) -> Iterator[Any]:
+    """Yield what the parse process sends: batches, then None or the failure."""
     try:
         done = 0
-        with few_collections():
-            for batch in batches(records):
-                if done + len(batch) <= skip:
-                    done += len(batch)
-                    queue.put((batch, None))
-                else:
-                    queue.put((None, engine.prepare(batch)))
-                collect_young()
-        queue.put(None)
-    except BaseException as error:  # noqa: BLE001 - handed to the parent
+        for batch in batches(records):
+            if done + len(batch) <= skip:
+                done += len(batch)
+                yield batch, None
+            else:
+                yield None, engine.prepare(batch)
+    except Exception as error:  # noqa: BLE001 - handed to the parent
         try:
-            queue.put(_ParseFailed(error))
+            pickle.dumps(error)
         except Exception:  # noqa: BLE001 - an error that does not pickle
-            queue.put(_ParseFailed(RuntimeError(repr(error))))
-
-
-def _forked_batches(
-    process: Any, queue: Any
-) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
-    try:
-        while True:
-            try:
-                item = queue.get(timeout=5)
-            except Empty:
-                if not process.is_alive():
-                    raise RuntimeError(
-                        f"The parse process died (exit code {process.exitcode})"
-                    ) from None
-                continue
-            if item is None:
-                break
-            if isinstance(item, _ParseFailed):
-                raise item.error
-            yield item
-    finally:
-        if process.is_alive():
-            process.kill()  # the caller stopped early
-        process.join()
-        queue.close()
-        queue.cancel_join_thread()
+            error = RuntimeError(repr(error))
+        yield _ParseFailed(error)
+    else:
+        yield None
 
 
 @contextmanager

@@ -139,7 +139,7 @@ def _peak_memory(path: Path) -> float:
     see; this run parses in a thread instead, so one process holds all of it.
     """
     options, info = _options(path)
-    forking, engine._FORK = engine._FORK, None
+    forking, engine._CAN_FORK = engine._CAN_FORK, False
     tracemalloc.start()
     try:
         records = iter_records(path, info.encoding, info.delimiter)
@@ -147,7 +147,7 @@ def _peak_memory(path: Path) -> float:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-        engine._FORK = forking
+        engine._CAN_FORK = forking
     return peak / 1024 / 1024
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import pytest
 
 from contacts.models import (
@@ -308,10 +311,42 @@ def test_parse_in_a_thread_where_no_process_can_fork_gives_the_same_result(
 ) -> None:
     path = write_csv(REALISTIC)
     tested = run(path, dry_run=True)
-    monkeypatch.setattr(engine, "_FORK", None)
+    monkeypatch.setattr(engine, "_CAN_FORK", False)
 
     assert run(path, dry_run=True) == tested
     assert run(path) == tested
+
+
+class _PidEngine:
+    """Stands in for the engine: says which process parsed each batch."""
+
+    def prepare(self, records):
+        return os.getpid(), len(records)
+
+
+def _parse_in_a_daemonic_process(answers) -> None:
+    records = [{"line": n} for n in range(engine.BATCH_SIZE * 2 + 500)]
+    parsed = [
+        prepared for _, prepared in engine.prepared_batches(_PidEngine(), records)
+    ]
+    answers.put((os.getpid(), parsed))
+
+
+def test_a_celery_pool_process_still_parses_in_a_process_of_its_own() -> None:
+    # Celery's pool processes are daemonic; multiprocessing would refuse them
+    # a child, and the wizard's imports would lose the parse process.
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    worker = context.Process(
+        target=_parse_in_a_daemonic_process, args=(answers,), daemon=True
+    )
+    worker.start()
+    worker_pid, parsed = answers.get(timeout=30)
+    worker.join()
+
+    size = engine.BATCH_SIZE
+    assert [batch for _, batch in parsed] == [size, size, 500]
+    assert {pid for pid, _ in parsed} - {worker_pid} == {pid for pid, _ in parsed}
 
 
 def test_an_error_while_parsing_ahead_reaches_the_caller(
