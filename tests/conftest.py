@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,6 +61,16 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_celery_queue() -> None:
+    # Parallel test processes (and other checkouts) share one Redis: each
+    # process sends to and consumes from a queue of its own, or one worker
+    # could run another's task against the wrong test database.
+    from miocrm.celery import app
+
+    app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 
 Each module `bench_<name>.py` defines `run(report)`; figures go through the
 report so that each is printed beside the baseline measured in the same run.
-Benchmarks build their data in a database of their own (bench_miocrm), never
-in the development database.
+Benchmarks build their data in a database of their own (bench_<database>,
+bench_miocrm by default), never in the development database.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _bench_database() -> None:
     from django.conf import settings
     from django.db import connection
 
-    name = "bench_miocrm"
+    name = f"bench_{settings.DATABASES['default']['NAME']}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if not cursor.fetchone():

@@ -4,7 +4,7 @@ Each figure is the median time of a full request through the Django stack
 (middleware, session, filters, queries, template), measured in-process with
 the test client. The 1,000,000 step takes about a minute to seed; set
 BENCH_PROSPECTS_MILLION=0 to skip it. Data lives in a database of its own
-(bench_miocrm_prospects), so other benchmarks running beside it are safe.
+(bench_<database>_prospects), so other benchmarks running beside it are safe.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from tests.bench.report import Report
 
-DATABASE = "bench_miocrm_prospects"
 SIZES = (10_000, 1_000_000)
 RUNS = 15
 TARGET_MS = 50.0
@@ -37,12 +36,13 @@ _INDEX = re.compile(
 def _own_database() -> None:
     from django.core.management import call_command
 
+    database = f"{settings.DATABASES['default']['NAME']}_prospects"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if not cursor.fetchone():
-            cursor.execute(f"CREATE DATABASE {DATABASE}")
+            cursor.execute(f"CREATE DATABASE {database}")
     connection.close()
-    settings.DATABASES["default"]["NAME"] = DATABASE
+    settings.DATABASES["default"]["NAME"] = database
     call_command("migrate", verbosity=0)
 
 
