@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +102,12 @@ def run(address: str) -> int:
     }
     exit_code = 0
     try:
+        _announce_when_ready(address, processes)
         while all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)
-        exit_code = next(p.returncode for p in processes.values() if p.poll())
+        exit_code = next(
+            p.returncode for p in processes.values() if p.returncode is not None
+        )
         print("A process stopped on its own; stopping the rest.", flush=True)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
@@ -112,6 +117,33 @@ def run(address: str) -> int:
             stop_embedded_database()
             print("Embedded PostgreSQL stopped.", flush=True)
     return exit_code
+
+
+def _announce_when_ready(address: str, processes: dict[str, subprocess.Popen]) -> None:
+    """Print the address and login once the web server answers.
+
+    The worker's and beat's start-up banners push the login printed before
+    start out of sight, so it is repeated here.
+    """
+    url = f"http://{address}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes.values()):
+            return
+        try:
+            urllib.request.urlopen(f"{url}healthz", timeout=2).close()
+            break
+        except urllib.error.HTTPError:
+            break  # it answers; /healthz says what is down
+        except OSError:
+            time.sleep(0.5)
+    else:
+        return
+    password_file = BASE_DIR / ".local" / "demo-admin-password"
+    login = ""
+    if password_file.exists():
+        login = f"  Sign in as admin / {password_file.read_text().strip()}\n"
+    print(f"\n  MioCRM is ready: {url}\n{login}  Ctrl-C stops it.\n", flush=True)
 
 
 def _stop_all(processes: dict[str, subprocess.Popen]) -> None:

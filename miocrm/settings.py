@@ -30,12 +30,14 @@ def _secret(name: str, default: str | None = None) -> str | None:
 DEBUG = env.bool("DEBUG", default=False)
 
 # The "django-insecure-" prefix makes check --deploy flag a forgotten key.
-_dev_secret = "django-insecure-dev-key-only-for-debug-and-tests-0123456789"
-SECRET_KEY = _secret("SECRET_KEY", default=_dev_secret if DEBUG else None)
+_DEVELOPMENT_SECRET_KEY = "django-insecure-dev-key-only-for-debug-and-tests-0123456789"
+SECRET_KEY = _secret("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY if DEBUG else None)
 if not SECRET_KEY:
     # Running without DEBUG and without a key is a deployment mistake, but
-    # tests and management commands run that way too: they get the dev key.
-    SECRET_KEY = _dev_secret
+    # tests and management commands run that way too: they get the dev key,
+    # and the web entry points (miocrm/wsgi.py, asgi.py) refuse to serve it.
+    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+SECRET_KEY_IS_FOR_DEVELOPMENT = SECRET_KEY == _DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

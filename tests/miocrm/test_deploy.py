@@ -43,3 +43,27 @@ def test_check_deploy_flags_a_missing_secret_key() -> None:
     result = check_deploy(SECRET_KEY="")
 
     assert "security.W009" in result.stderr + result.stdout
+
+
+def _start_web_app(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    return subprocess.run(
+        [sys.executable, "-c", "import miocrm.wsgi"],
+        cwd=ROOT,
+        env={**env, "DEBUG": "0", **overrides},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_web_server_refuses_to_start_without_a_secret_key() -> None:
+    result = _start_web_app()
+
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_web_server_starts_with_a_secret_key() -> None:
+    result = _start_web_app(SECRET_KEY=PRODUCTION["SECRET_KEY"])
+
+    assert result.returncode == 0, result.stderr

@@ -81,7 +81,7 @@ def test_period_filter_keeps_recent_prospects(staff_client: Any) -> None:
 def test_custom_period_filters_by_from_and_to(staff_client: Any) -> None:
     make_person(first="Inside", email="i@example.com", days_ago=10)
     make_person(first="Outside", email="o@example.com", days_ago=40)
-    start = (Contact.objects.get(first_name="Inside").created_at).date()
+    start = timezone.localdate(Contact.objects.get(first_name="Inside").created_at)
 
     response = staff_client.get(
         reverse("prospects:list"),
@@ -89,6 +89,21 @@ def test_custom_period_filters_by_from_and_to(staff_client: Any) -> None:
     )
 
     assert _names(response) == ["Inside García"]
+
+
+@pytest.mark.parametrize("bound", ["created_from", "created_to"])
+def test_custom_period_days_are_the_business_days(
+    staff_client: Any, time_machine: Any, bound: str
+) -> None:
+    # 9 pm on 3 December in Chicago is already 4 December in UTC.
+    time_machine.move_to("2026-12-04T03:00:00Z")
+    make_person(first="Evening", email="e@example.com")
+
+    response = staff_client.get(
+        reverse("prospects:list"), {"period": "custom", bound: "2026-12-03"}
+    )
+
+    assert _names(response) == ["Evening García"]
 
 
 def test_search_finds_a_phone_typed_in_any_format(
