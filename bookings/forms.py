@@ -126,6 +126,9 @@ class StaffBookingForm(PersonForm):
         label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     sms_opt_in = forms.BooleanField(label="They agreed to texts", required=False)
+    send_confirmation = forms.BooleanField(
+        label="Email them a confirmation", required=False, initial=True
+    )
 
     def clean_start_time(self) -> Any:
         return _quarter(self.cleaned_data["start_time"])
@@ -147,6 +150,7 @@ class StaffBookingForm(PersonForm):
             "address": data["address"],
             "message": data["message"],
             "sms_opt_in": data["sms_opt_in"],
+            "send_confirmation": data["send_confirmation"],
         }
 
 

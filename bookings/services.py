@@ -139,12 +139,15 @@ def book(
     actor: Any = None,
     origin: str = BookingOrigin.BOOKING_PAGE,
     draft_token: str = "",
+    send_confirmation: bool = True,
 ) -> Booking:
     """Book a service at a time and make the person a customer.
 
     Visitors may only take slots the booking page offers; staff may book
     outside opening hours, but never past the capacity. Raise
-    SlotUnavailable when the time is gone.
+    SlotUnavailable when the time is gone. The confirmation email goes out
+    after commit unless `send_confirmation` is off (staff said not to, or
+    the booking is demo data).
     """
     if origin == BookingOrigin.BOOKING_PAGE and not is_free(service, starts_at):
         raise SlotUnavailable()
@@ -195,7 +198,8 @@ def book(
         )
     if draft_token:
         finish_draft(token=draft_token, status=DraftStatus.BOOKED)
-    _send_confirmation_on_commit(booking)
+    if send_confirmation:
+        _send_confirmation_on_commit(booking)
     return booking
 
 

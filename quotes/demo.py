@@ -23,7 +23,9 @@ EXTRAS = [
 
 def seed(rng: random.Random) -> None:
     services = list(Service.objects.all()) or [None]
-    people = list(Contact.objects.live().order_by("?")[:15])
+    pool = list(Contact.objects.live().order_by("pk").values_list("pk", flat=True))
+    chosen = rng.sample(pool, min(15, len(pool)))
+    people = sorted(Contact.objects.filter(pk__in=chosen), key=lambda c: c.pk)
     today = timezone.localdate()
     for person in people[:10]:
         service = rng.choice(services)

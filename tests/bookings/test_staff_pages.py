@@ -235,3 +235,45 @@ def test_settings_page_renders_for_admins(admin_client, deep_clean):
     response = admin_client.get(reverse("bookings:settings"))
 
     assert response.status_code == 200 and b"Deep clean" in response.content
+
+
+def staff_books(client, **fields):
+    return client.post(
+        reverse("bookings:create"),
+        {
+            "new_name": "Lee Brown",
+            "new_email": "lee@example.com",
+            "service": Service.objects.get().pk,
+            "day": "2026-12-07",
+            "start_time": "09:00",
+            **fields,
+        },
+    )
+
+
+def test_staff_booking_emails_a_confirmation_when_ticked(
+    staff_client, deep_clean, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_books(staff_client, send_confirmation="on")
+
+    assert [message.to for message in mailoutbox] == [["lee@example.com"]]
+
+
+def test_staff_booking_sends_no_email_when_unticked(
+    staff_client, deep_clean, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_books(staff_client)
+
+    assert Booking.objects.exists() and mailoutbox == []
+
+
+def test_new_booking_form_offers_the_confirmation_email_ticked(
+    staff_client, deep_clean
+):
+    response = staff_client.get(reverse("bookings:create"))
+
+    assert b'name="send_confirmation" id="id_send_confirmation" checked' in (
+        response.content
+    )
