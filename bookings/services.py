@@ -58,8 +58,8 @@ def slot_label(moment: datetime | None) -> str:
     return date_format(local, "D M j, g:i A")
 
 
-def _claim_units(booking: Booking, capacity: int) -> None:
-    """Hold every unit of the booking's time on a free seat, or raise."""
+def _free_seats(booking: Booking, capacity: int) -> list[BookedUnit]:
+    """Return a free seat for every unit of the booking's time, or raise."""
     units = units_between(booking.starts_at, booking.ends_at)
     held: defaultdict[datetime, set[int]] = defaultdict(set)
     for unit, seat in BookedUnit.objects.filter(starts_at__in=units).values_list(
@@ -68,18 +68,32 @@ def _claim_units(booking: Booking, capacity: int) -> None:
         held[unit].add(seat)
     rows = []
     for unit in units:
-        seat = next((s for s in range(capacity) if s not in held[unit]), None)
+        # A service with more capacity may hold seats past this one's, so
+        # count what is held, as the slot computation does.
+        free = (s for s in range(capacity) if s not in held[unit])
+        seat = next(free, None) if len(held[unit]) < capacity else None
         if seat is None:
             raise SlotUnavailable()
         rows.append(BookedUnit(booking=booking, starts_at=unit, seat=seat))
+    return rows
+
+
+def _claim_units(booking: Booking, capacity: int) -> None:
+    """Hold every unit of the booking's time on a free seat, or raise."""
     # A visitor who read the same free seats inserts the same (unit, seat)
     # rows: PostgreSQL makes the second insert wait for the first
-    # transaction and then fail, so only one of them ever commits.
-    try:
-        with transaction.atomic():
-            BookedUnit.objects.bulk_create(rows)
-    except IntegrityError as error:
-        raise SlotUnavailable() from error
+    # transaction and then fail, so only one of them ever commits. With
+    # seats to spare the loser reads again (READ COMMITTED sees the winner)
+    # and takes the next one; each retry finds at least one more seat held.
+    for _attempt in range(capacity):
+        rows = _free_seats(booking, capacity)
+        try:
+            with transaction.atomic():
+                BookedUnit.objects.bulk_create(rows)
+        except IntegrityError:
+            continue
+        return
+    raise SlotUnavailable()
 
 
 def _details(name: str, address: str) -> dict[str, Any]:
