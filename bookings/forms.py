@@ -34,11 +34,16 @@ class PublicBookingForm(forms.Form):
     service = forms.ModelChoiceField(
         queryset=Service.objects.filter(active=True),
         widget=forms.HiddenInput,
-        error_messages={"required": "Pick a service first."},
+        error_messages={
+            "required": "Pick a service first.",
+            "invalid_choice": "That service is no longer offered: pick another.",
+        },
     )
-    slot = forms.CharField(required=False)
+    slot = forms.CharField(label="Time", required=False)
     name = forms.CharField(
-        max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your name."},
     )
     email = forms.CharField(
         max_length=254,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -52,6 +53,10 @@ DRAFT_COOKIE = "booking_draft"
 DRAFT_COOKIE_AGE = 30 * 24 * 3600
 CONFIRM_SALT = "bookings.confirmed"
 REQUEST_SALT = "bookings.requested"
+RATE_LIMITED_MESSAGE = (
+    "Too many tries from your network in the last minute. Please wait a "
+    "minute, then press the button again: what you typed is kept."
+)
 
 
 # The public booking page
@@ -61,6 +66,22 @@ def _service_from(raw: Any) -> Service | None:
     if not str(raw or "").isdigit():
         return None
     return Service.objects.filter(pk=raw, active=True).first()
+
+
+def _slot_choices(slots: list[datetime]) -> list[tuple[str, str]]:
+    """Return (value, label) pairs; on a fall-back day labels name the offset."""
+    zone = business_zone()
+    local = [slot.astimezone(zone) for slot in slots]
+    labels = [date_format(moment, "g:i A") for moment in local]
+    if len(set(labels)) < len(labels):
+        # 1:00 AM happens twice when clocks go back: say which one.
+        labels = [
+            f"{label} {moment.tzname()}"
+            for label, moment in zip(labels, local, strict=True)
+        ]
+    return [
+        (slot.isoformat(), label) for slot, label in zip(slots, labels, strict=True)
+    ]
 
 
 def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]:
@@ -79,15 +100,7 @@ def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]
     days = [d for d, day_slots in slots.items() if day_slots]
     if day not in days:
         day = days[0] if days else None
-    zone = business_zone()
-    context.update(
-        days=days,
-        day=day,
-        slots=[
-            (slot.isoformat(), slot.astimezone(zone))
-            for slot in (slots[day] if day else [])
-        ],
-    )
+    context.update(days=days, day=day, slots=_slot_choices(slots[day] if day else []))
     return context
 
 
@@ -131,6 +144,7 @@ def _finish(request: HttpRequest, form: PublicBookingForm, token: str) -> HttpRe
         description=data["message"],
         address=data["address"],
         preferred_dates=services.slot_label(data.get("slot")),
+        sms_opt_in=data["sms_opt_in"],
     )
     services.finish_draft(token=token, status=DraftStatus.REQUESTED)
     signed = signing.dumps(service_request.pk, salt=REQUEST_SALT)
@@ -169,7 +183,14 @@ def _submit(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_spam:
         # Look like a success, so the bot learns nothing.
         return redirect("bookings:public_thanks")
-    if form.is_valid():
+    status = 422
+    if getattr(request, "limited", False):
+        # The page again, with what they typed: a person behind a busy
+        # shared address only has to wait and press the button again.
+        form.is_valid()
+        form.add_error(None, RATE_LIMITED_MESSAGE)
+        status = 429
+    elif form.is_valid():
         try:
             return _finish(request, form, token)
         except services.SlotUnavailable as error:
@@ -177,11 +198,11 @@ def _submit(request: HttpRequest, token: str) -> HttpResponse:
     slot = form.cleaned_data.get("slot")
     service = _service_from(request.POST.get("service"))
     day = local_date(slot) if slot else None
-    return _render_page(request, "bookings/public.html", form, service, day, 422)
+    return _render_page(request, "bookings/public.html", form, service, day, status)
 
 
 @login_not_required
-@ratelimit(key="ip", rate="10/m", method="POST", block=True)
+@ratelimit(key="ip", rate="10/m", method="POST", block=False)
 def public_booking(request: HttpRequest) -> HttpResponse:
     """Show the booking page; book a slot or request a quote."""
     token = request.COOKIES.get(DRAFT_COOKIE, "")
@@ -226,7 +247,11 @@ def public_confirmed(request: HttpRequest, signed: str) -> HttpResponse:
     booking = get_object_or_404(
         Booking.objects.select_related("service"), pk=_unsign(signed, CONFIRM_SALT)
     )
-    context = {"booking": booking, "when": services.slot_label(booking.starts_at)}
+    context = {
+        "booking": booking,
+        "when": services.slot_label(booking.starts_at),
+        "business_name": settings.BUSINESS_NAME,
+    }
     return render(request, "bookings/public_confirmed.html", context)
 
 

@@ -5,7 +5,11 @@
   "use strict";
 
   var form = document.getElementById("booking-form");
-  if (!form || !window.fetch) return;
+  if (!form) return;
+  // After a refused submit, start where the problems are listed.
+  var summary = document.getElementById("form-errors");
+  if (summary) summary.focus();
+  if (!window.fetch) return;
   var url = form.dataset.draftUrl;
   var timer = null;
   var lastSent = "";
