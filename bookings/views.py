@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,13 @@ from quotes.models import RequestOrigin, ServiceRequest
 from quotes.services import Person, create_service_request
 
 DRAFT_COOKIE = "booking_draft"
+SEARCH_FIELDS = (
+    "name",
+    "email",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__email",
+)
 DRAFT_COOKIE_AGE = 30 * 24 * 3600
 CONFIRM_SALT = "bookings.confirmed"
 REQUEST_SALT = "bookings.requested"
@@ -280,29 +288,47 @@ def get_booking(pk: int) -> Booking:
     )
 
 
+def _search(q: str) -> Q:
+    """Match every word of the search in a booking's or its contact's details."""
+    query = Q()
+    for word in q.split():
+        match = Q()
+        for name in SEARCH_FIELDS:
+            match |= Q(**{f"{name}__icontains": word})
+        # Phones are stored as +15125550100: match the digits however typed.
+        if len(digits := re.sub(r"\D", "", word)) >= 3:
+            match |= Q(phone__contains=digits) | Q(contact__phone__contains=digits)
+        query &= match
+    return query
+
+
 def _filtered_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
+    """Return bookings matching the status, service and search filters."""
     bookings = Booking.objects.select_related("service", "contact")
-    now = timezone.now()
-    when = form.value("when", "upcoming")
-    if when == "upcoming":
-        bookings = bookings.filter(ends_at__gte=now).order_by("starts_at", "pk")
-    elif when == "past":
-        bookings = bookings.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
-    else:
-        bookings = bookings.order_by("-starts_at", "-pk")
     if status := form.value("status"):
         bookings = bookings.filter(status=status)
     if service := form.value("service"):
         bookings = bookings.filter(service=service)
     if q := form.value("q"):
-        bookings = bookings.filter(
-            Q(name__icontains=q)
-            | Q(email__icontains=q)
-            | Q(phone__icontains=q)
-            | Q(contact__first_name__icontains=q)
-            | Q(contact__last_name__icontains=q)
-        )
+        bookings = bookings.filter(_search(q))
     return bookings
+
+
+def _listed_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
+    """Return one day's bookings, or the upcoming, past or all of them."""
+    bookings = _filtered_bookings(form)
+    if day := form.value("day"):
+        # A date asked for is shown whole, whatever "when" says.
+        start, end = local_day_bounds(day)
+        return bookings.filter(starts_at__gte=start, starts_at__lt=end).order_by(
+            "starts_at", "pk"
+        )
+    when = form.value("when", "upcoming")
+    if when == "upcoming":
+        return bookings.filter(ends_at__gte=timezone.now()).order_by("starts_at", "pk")
+    if when == "past":
+        bookings = bookings.filter(ends_at__lt=timezone.now())
+    return bookings.order_by("-starts_at", "-pk")
 
 
 def _calendar(form: BookingFilterForm, view: str) -> dict[str, Any]:
@@ -314,37 +340,46 @@ def _calendar(form: BookingFilterForm, view: str) -> dict[str, Any]:
     _, end = local_day_bounds(days[-1])
     rows = (
         _filtered_bookings(form)
-        .filter(starts_at__lt=end, ends_at__gt=start)
+        .filter(starts_at__gte=start, starts_at__lt=end)
         .order_by("starts_at", "pk")
     )
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in rows:
-        by_day.setdefault(local_date(booking.starts_at), []).append(booking)
+        by_day[local_date(booking.starts_at)].append(booking)
     step = timedelta(days=len(days))
     return {
-        "calendar": [(day, by_day.get(day, [])) for day in days],
+        "calendar": list(by_day.items()),
+        "first_day": days[0],
+        "last_day": days[-1],
+        "today": local_today(),
         "previous_day": first - step,
         "next_day": first + step,
     }
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def booking_list(request: HttpRequest) -> HttpResponse:
     """List upcoming or past bookings, or show a day or week at a time."""
     form = BookingFilterForm(request.GET or None)
     view = form.value("view", "list")
-    context: dict[str, Any] = {"filter_form": form, "view": view}
+    context: dict[str, Any] = {
+        "filter_form": form,
+        "view": view,
+        "query": _query_without(request, "page"),
+        # Earlier / Later keep the filters and move the date.
+        "nav_query": _query_without(request, "page", "day", "view"),
+    }
     if view in ("day", "week"):
         context.update(_calendar(form, view))
     else:
-        bookings = _filtered_bookings(form)
-        if day := form.value("day"):
-            start, end = local_day_bounds(day)
-            bookings = bookings.filter(starts_at__gte=start, starts_at__lt=end)
-        page = Paginator(bookings, 50).get_page(request.GET.get("page"))
+        page = Paginator(_listed_bookings(form), 50).get_page(request.GET.get("page"))
         context["page"] = page
-    query = request.GET.copy()
-    query.pop("page", None)
-    context["query"] = query.urlencode()
     return render(request, "bookings/list.html", context)
 
 

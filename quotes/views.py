@@ -25,6 +25,7 @@ from quotes.forms import (
 from quotes.models import Quote, QuoteLine, ServiceRequest
 
 PAGE_SIZE = 50
+CONTACT_FIELDS = ("contact__first_name", "contact__last_name", "contact__email")
 
 
 def get_quote(pk: int) -> Quote:
@@ -51,11 +52,19 @@ def _prefill_contact(request: HttpRequest) -> Contact | None:
 
 
 def _search(q: str, *fields: str) -> Q:
-    """Return a filter matching the search in the fields or the contact."""
+    """Return a filter matching every word of the search in the row or contact."""
     query = Q()
-    for name in (*fields, "contact__first_name", "contact__last_name"):
-        query |= Q(**{f"{name}__icontains": q})
-    return query | Q(contact__email__icontains=q) | Q(contact__phone__icontains=q)
+    for word in q.split():
+        match = Q()
+        for name in (*fields, *CONTACT_FIELDS):
+            match |= Q(**{f"{name}__icontains": word})
+        # Phones are stored as +15125550100: match the digits however typed,
+        # but a quote number (Q-0012) is not part of a phone.
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 3 and not word.upper().startswith("Q-"):
+            match |= Q(contact__phone__contains=digits)
+        query &= match
+    return query
 
 
 def _period(queryset: QuerySet, days: str) -> QuerySet:

@@ -85,6 +85,78 @@ def test_week_view_groups_bookings_by_day(staff_client, deep_clean):
     assert b"Monday, Dec 7" in response.content and b"Person 0" in response.content
 
 
+def test_week_view_shows_past_days_of_the_week_too(staff_client, deep_clean):
+    make_bookings(deep_clean, 1, day=1)  # Tuesday, before "now" (Thursday)
+
+    response = staff_client.get(
+        reverse("bookings:list"), {"view": "week", "day": "2026-12-03"}
+    )
+
+    assert b"Person 0" in response.content
+
+
+def test_week_view_earlier_and_later_keep_the_filters(staff_client, deep_clean):
+    response = staff_client.get(
+        reverse("bookings:list"),
+        {"view": "week", "day": "2026-12-08", "service": deep_clean.pk},
+    )
+
+    later = f"service={deep_clean.pk}&amp;view=week&amp;day=2026-12-14"
+    assert later.encode() in response.content
+
+
+# As the list, with the week's bookings in one query instead of the count
+# and page.
+WEEK_QUERIES = 6
+
+
+def test_week_view_queries_do_not_grow_with_rows(
+    staff_client, deep_clean, django_assert_num_queries
+):
+    Service.objects.filter(pk=deep_clean.pk).update(duration_minutes=60)
+    deep_clean.refresh_from_db()
+    make_bookings(deep_clean, 1)
+    week = {"view": "week", "day": "2026-12-08"}
+    with django_assert_num_queries(WEEK_QUERIES):
+        staff_client.get(reverse("bookings:list"), week)
+    make_bookings(deep_clean, 5, day=8)
+
+    with django_assert_num_queries(WEEK_QUERIES):
+        response = staff_client.get(reverse("bookings:list"), week)
+
+    assert response.content.count(b"Deep clean</a>") == 6
+
+
+def test_a_chosen_date_lists_that_whole_day(staff_client, deep_clean):
+    make_bookings(deep_clean, 1, day=1)
+
+    response = staff_client.get(reverse("bookings:list"), {"day": "2026-12-01"})
+
+    assert b"person0@" in response.content
+
+
+@pytest.mark.parametrize("q", ["Person 0", "(512) 555-0100", "person0@"])
+def test_search_finds_bookings_by_full_name_phone_or_email(
+    staff_client, deep_clean, q
+):
+    make_bookings(deep_clean, 1)
+    Booking.objects.update(phone="+15125550100")
+    book(
+        service=deep_clean,
+        starts_at=datetime(2026, 12, 8, 9, tzinfo=CHICAGO),
+        email="lee@example.com",
+        name="Person 1",
+        phone="512 555 0199",
+        origin="staff",
+    )
+
+    response = staff_client.get(reverse("bookings:list"), {"q": q})
+
+    assert [b.email for b in response.context["page"].object_list] == [
+        "person0@example.com"
+    ]
+
+
 def test_cancel_frees_the_time_and_notes_it_on_the_timeline(staff_client, deep_clean):
     make_bookings(deep_clean, 1)
     booking = Booking.objects.get()

@@ -263,3 +263,19 @@ def test_contact_search_finds_a_phone_however_it_is_typed(staff_client):
     )
 
     assert f'value="{lee.pk}"'.encode() in response.content
+
+
+@pytest.mark.parametrize("q", ["Ana García", "(512) 555-0100", "garc"])
+def test_quote_list_search_finds_by_full_name_or_phone_as_typed(staff_client, q):
+    ana = capture_contact(
+        source=Source.SMS,
+        phone="+15125550100",
+        details={"first_name": "Ana", "last_name": "García"},
+    ).contact
+    lee = capture_contact(source=Source.SMS, email="lee@example.com").contact
+    quote = quote_for(ana)
+    quote_for(lee)
+
+    response = staff_client.get(reverse("quotes:list"), {"q": q})
+
+    assert list(response.context["page"].object_list) == [quote]
