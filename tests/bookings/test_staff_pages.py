@@ -136,9 +136,7 @@ def test_a_chosen_date_lists_that_whole_day(staff_client, deep_clean):
 
 
 @pytest.mark.parametrize("q", ["Person 0", "(512) 555-0100", "person0@"])
-def test_search_finds_bookings_by_full_name_phone_or_email(
-    staff_client, deep_clean, q
-):
+def test_search_finds_bookings_by_full_name_phone_or_email(staff_client, deep_clean, q):
     make_bookings(deep_clean, 1)
     Booking.objects.update(phone="+15125550100")
     book(
