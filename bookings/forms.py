@@ -284,7 +284,7 @@ class ClosedDayForm(forms.ModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 
-def parse_day(raw: str | None, default: date) -> date:
+def parse_day(raw: str | None, default: date | None) -> date | None:
     try:
         return date.fromisoformat(raw or "")
     except ValueError:

@@ -427,13 +427,24 @@ def _prefill_contact(request: HttpRequest) -> Contact | None:
     return Contact.objects.live().filter(pk=raw).first()
 
 
+def _booking_initial(request: HttpRequest, contact: Contact | None) -> dict[str, Any]:
+    """Return what links from a profile, request or day view fill in."""
+    initial: dict[str, Any] = {}
+    if contact:
+        initial.update(contact=contact.pk, address=contact.address)
+    if service := _service_from(request.GET.get("service")):
+        initial["service"] = service.pk
+    if day := parse_day(request.GET.get("day"), default=None):
+        initial["day"] = day
+    return initial
+
+
 def booking_create(request: HttpRequest) -> HttpResponse:
     """Book a service for a picked contact or for someone typed in."""
     form = StaffBookingForm(request.POST or None)
     if request.method == "GET":
         contact = _prefill_contact(request)
-        initial = {"contact": contact.pk, "address": contact.address} if contact else {}
-        form = StaffBookingForm(initial=initial)
+        form = StaffBookingForm(initial=_booking_initial(request, contact))
         form.picked = contact
     elif form.is_valid():
         try:

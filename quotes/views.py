@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from bookings.models import Service
 from contacts.models import Contact
 from quotes import services
 from quotes.forms import (
@@ -49,6 +51,20 @@ def _prefill_contact(request: HttpRequest) -> Contact | None:
     if not raw.isdigit():
         return None
     return Contact.objects.live().filter(pk=raw).first()
+
+
+def _prefill_service(request: HttpRequest) -> Service | None:
+    raw = request.GET.get("service", "")
+    return Service.objects.filter(pk=raw).first() if raw.isdigit() else None
+
+
+def _service_line(service: Service) -> dict[str, Any]:
+    return {
+        "description": service.name,
+        "quantity": Decimal("1"),
+        "unit_price": service.price,
+        "tax_rate": Decimal("0"),
+    }
 
 
 def _search(q: str, *fields: str) -> Q:
@@ -132,6 +148,8 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             initial={"contact": contact.pk if contact else None}, prefix="person"
         )
         person_form.picked = contact
+        if service := _prefill_service(request):
+            lines = line_formset(initial=[_service_line(service)])
     context = {"form": form, "person_form": person_form, "lines": lines}
     status = 422 if request.method == "POST" else 200
     return render(request, "quotes/create.html", context, status=status)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -346,4 +346,18 @@ def test_new_booking_form_offers_the_confirmation_email_ticked(
 
     assert b'name="send_confirmation" id="id_send_confirmation" checked' in (
         response.content
+    )
+
+
+def test_create_from_a_request_or_a_day_prefills_service_and_day(
+    staff_client, deep_clean
+):
+    response = staff_client.get(
+        reverse("bookings:create"), {"service": deep_clean.pk, "day": "2026-12-09"}
+    )
+
+    form = response.context["form"]
+    assert (form["service"].value(), form["day"].value()) == (
+        deep_clean.pk,
+        date(2026, 12, 9),
     )

@@ -279,3 +279,25 @@ def test_quote_list_search_finds_by_full_name_or_phone_as_typed(staff_client, q)
     response = staff_client.get(reverse("quotes:list"), {"q": q})
 
     assert list(response.context["page"].object_list) == [quote]
+
+
+def test_a_new_quote_is_valid_for_thirty_days_unless_changed(staff_client):
+    response = staff_client.get(reverse("quotes:create"))
+
+    valid_until = timezone.localdate() + timedelta(days=30)
+    assert response.context["form"]["valid_until"].value() == valid_until
+
+
+def test_create_quote_from_a_request_starts_with_the_service_line(staff_client, ana):
+    from bookings.models import Service
+
+    service = Service.objects.create(
+        name="Deep clean", duration_minutes=120, price=Decimal("180")
+    )
+
+    response = staff_client.get(
+        reverse("quotes:create"), {"contact": ana.pk, "service": service.pk}
+    )
+
+    assert b'value="Deep clean"' in response.content
+    assert b'name="lines-0-unit_price" value="180.00"' in response.content
