@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bookings.models import Service
 from contacts.models import Contact
-from quotes import services
+from quotes import selectors, services
 from quotes.forms import (
     PersonForm,
     QuoteFilterForm,
@@ -183,18 +183,7 @@ def contact_search(request: HttpRequest) -> HttpResponse:
     field = request.GET.get("field", "contact")
     if field not in ("contact", "person-contact"):
         field = "contact"
-    contacts = Contact.objects.none()
-    if q:
-        contacts = (
-            Contact.objects.live()
-            .filter(
-                Q(first_name__icontains=q)
-                | Q(last_name__icontains=q)
-                | Q(email__icontains=q)
-                | Q(phone__contains=re.sub(r"\D", "", q) or q)
-            )
-            .order_by("-last_activity_at")[:10]
-        )
+    contacts = selectors.pick_contacts(q)
     return render(
         request,
         "quotes/_contact_results.html",

@@ -301,3 +301,32 @@ def test_create_quote_from_a_request_starts_with_the_service_line(staff_client, 
 
     assert b'value="Deep clean"' in response.content
     assert b'name="lines-0-unit_price" value="180.00"' in response.content
+
+
+@pytest.mark.parametrize("q", ["Ana Ga", "garcía", "ana.g@", "(512) 555-0100"])
+def test_contact_picker_finds_by_name_words_email_prefix_or_phone(staff_client, q):
+    ana = capture_contact(
+        source=Source.SMS,
+        email="ana.g@example.com",
+        phone="+15125550100",
+        details={"first_name": "Ana", "last_name": "García"},
+    ).contact
+    capture_contact(source=Source.SMS, email="lee@example.com")
+
+    response = staff_client.get(reverse("quotes:contact_search"), {"contact_q": q})
+
+    assert response.content.count(b'type="radio"') == 1
+    assert f'value="{ana.pk}"'.encode() in response.content
+
+
+def test_contact_picker_lists_the_most_recently_active_first(staff_client):
+    older = capture_contact(source=Source.SMS, details={"first_name": "Ana"}).contact
+    newer = capture_contact(source=Source.SMS, details={"first_name": "Ana"}).contact
+    Contact.objects.filter(pk=older.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=3)
+    )
+
+    response = staff_client.get(reverse("quotes:contact_search"), {"contact_q": "ana"})
+
+    page = response.content.decode()
+    assert page.index(f'value="{newer.pk}"') < page.index(f'value="{older.pk}"')
