@@ -13,6 +13,10 @@
   var url = form.dataset.draftUrl;
   var timer = null;
   var lastSent = "";
+  // One save at a time: the first answer sets the draft's cookie, and a
+  // second save sent before it arrived would start a second draft.
+  var inFlight = false;
+  var again = false;
 
   function hasContact() {
     return Boolean(form.elements.email.value.trim() || form.elements.phone.value.trim());
@@ -33,6 +37,10 @@
   function save(useBeacon) {
     window.clearTimeout(timer);
     if (!hasContact()) return;
+    if (inFlight && !useBeacon) {
+      again = true;
+      return;
+    }
     var data = payload();
     var print = fingerprint(data);
     if (print === lastSent) return;
@@ -41,8 +49,16 @@
       navigator.sendBeacon(url, data);
       return;
     }
+    inFlight = true;
     fetch(url, { method: "POST", body: data, credentials: "same-origin", keepalive: true })
-      .catch(function () { lastSent = ""; });
+      .catch(function () { lastSent = ""; })
+      .then(function () {
+        inFlight = false;
+        if (again) {
+          again = false;
+          save(false);
+        }
+      });
   }
 
   function later() {
