@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -27,13 +28,22 @@ from bookings.models import (
     Service,
 )
 from bookings.signals import booking_abandoned, booking_confirmed
-from contacts.models import ActivityKind, Channel, Contact, PermissionState, Source
+from contacts.models import (
+    ActivityKind,
+    Channel,
+    Contact,
+    Identifier,
+    IdentifierKind,
+    PermissionState,
+    Source,
+)
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
 from contacts.services import (
     convert_to_customer,
     record_activity,
     set_permission,
 )
+from quotes.models import ServiceRequest
 from quotes.services import split_name
 
 logger = logging.getLogger(__name__)
@@ -362,6 +372,28 @@ def _abandoned_summary(draft: BookingDraft) -> str:
     return summary
 
 
+def _finished_since(draft: BookingDraft, email: str, phone: str) -> str | None:
+    """Return how the person finished since the draft began, if they did.
+
+    A booking or request made another way (another device, a phone call to
+    staff, a save that arrived after Book now) means the visit was not
+    abandoned, so it is not captured as if it were.
+    """
+    named = Q(pk__in=[])
+    if email:
+        named |= Q(kind=IdentifierKind.EMAIL, value=email)
+    if phone:
+        named |= Q(kind=IdentifierKind.PHONE, value=phone)
+    # Every booking and request is linked to its person's contact.
+    owners = Identifier.objects.filter(named).values("contact_id")
+    since = {"created_at__gte": draft.created_at, "contact__in": owners}
+    if Booking.objects.filter(**since).exists():
+        return DraftStatus.BOOKED
+    if ServiceRequest.objects.filter(**since).exists():
+        return DraftStatus.REQUESTED
+    return None
+
+
 @transaction.atomic
 def capture_draft(*, draft_id: int, idle_since: datetime) -> bool:
     """Turn one idle draft into a prospect touch; return whether it did.
@@ -377,8 +409,9 @@ def capture_draft(*, draft_id: int, idle_since: datetime) -> bool:
     draft = BookingDraft.objects.select_related("service").get(pk=draft_id)
     email = _usable(draft.email, normalize_email)
     phone = _usable(draft.phone, normalize_phone)
-    if not (email or phone):
-        draft.status = DraftStatus.DISCARDED
+    finished = _finished_since(draft, email, phone) if email or phone else None
+    if finished or not (email or phone):
+        draft.status = finished or DraftStatus.DISCARDED
         draft.save(update_fields=["status"])
         return False
 
