@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
@@ -507,8 +508,19 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def closed_day_add(request: HttpRequest) -> HttpResponse:
     form = ClosedDayForm(request.POST)
     if form.is_valid():
-        form.save()
-        messages.success(request, f"Closed on {form.instance.date:%b %-d, %Y}.")
+        day = form.save().date
+        messages.success(request, f"Closed on {day:%b %-d, %Y}.")
+        start, end = local_day_bounds(day)
+        booked = Booking.objects.confirmed().filter(
+            starts_at__gte=start, starts_at__lt=end
+        )
+        if count := booked.count():
+            messages.warning(
+                request,
+                f"{count} confirmed booking{pluralize(count)} on that day still "
+                f"stand{pluralize(count, 's,')}: move or cancel "
+                f"{pluralize(count, 'it,them')} under Bookings.",
+            )
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         messages.error(request, f"Could not add the closed day: {errors}")

@@ -361,3 +361,25 @@ def test_create_from_a_request_or_a_day_prefills_service_and_day(
         deep_clean.pk,
         date(2026, 12, 9),
     )
+
+
+def test_closing_a_day_with_bookings_warns_about_them(admin_client, deep_clean):
+    make_bookings(deep_clean, 1)
+
+    response = admin_client.post(
+        reverse("bookings:closed_day_add"),
+        {"date": "2026-12-07", "reason": "Training"},
+        follow=True,
+    )
+
+    warning = b"1 confirmed booking on that day still stands: move or cancel it"
+    assert warning in response.content
+
+
+def test_a_service_price_cannot_be_negative(admin_client, rules):
+    response = admin_client.post(
+        reverse("bookings:service_create"),
+        {"name": "Carpet", "duration_minutes": "60", "price": "-5", "position": "0"},
+    )
+
+    assert response.status_code == 422 and not Service.objects.exists()
