@@ -164,6 +164,9 @@ class RescheduleForm(forms.Form):
     start_time = forms.TimeField(
         label="Start", widget=forms.TimeInput(attrs={"type": "time", "step": 900})
     )
+    notify = forms.BooleanField(
+        label="Email them the new time", required=False, initial=True
+    )
 
     def clean_start_time(self) -> Any:
         return _quarter(self.cleaned_data["start_time"])

@@ -141,11 +141,14 @@ def _link_booking(booking: Booking, actor: Any) -> Any:
     return link
 
 
-def _send_confirmation_on_commit(booking: Booking) -> None:
-    from bookings.tasks import send_booking_confirmation
+def _email_on_commit(booking: Booking, task_name: str, *args: Any) -> None:
+    """Queue one of the booking emails once the transaction commits."""
+    # The tasks module imports this one: import it when it is first needed.
+    from bookings import tasks
 
     if booking.email:
-        transaction.on_commit(lambda: send_booking_confirmation.delay(booking.pk))
+        task = getattr(tasks, task_name)
+        transaction.on_commit(lambda: task.delay(booking.pk, *args))
 
 
 @transaction.atomic
@@ -223,13 +226,18 @@ def book(
     if draft_token:
         finish_draft(token=draft_token, status=DraftStatus.BOOKED)
     if send_confirmation:
-        _send_confirmation_on_commit(booking)
+        _email_on_commit(booking, "send_booking_confirmation")
     return booking
 
 
 @transaction.atomic
-def cancel_booking(*, booking: Booking, actor: Any = None) -> bool:
-    """Cancel a booking and free its time; return False if it already was."""
+def cancel_booking(
+    *, booking: Booking, actor: Any = None, notify: bool = False
+) -> bool:
+    """Cancel a booking and free its time; return False if it already was.
+
+    With `notify`, the customer is emailed after commit.
+    """
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.is_cancelled:
         return False
@@ -247,14 +255,20 @@ def cancel_booking(*, booking: Booking, actor: Any = None) -> bool:
             data={"booking_id": booking.pk, "status": booking.status},
             subject=booking,
         )
+    if notify:
+        _email_on_commit(booking, "send_booking_cancelled")
     return True
 
 
 @transaction.atomic
 def reschedule_booking(
-    *, booking: Booking, starts_at: datetime, actor: Any = None
+    *, booking: Booking, starts_at: datetime, actor: Any = None, notify: bool = False
 ) -> Booking:
-    """Move a booking to another time; raise SlotUnavailable when it is full."""
+    """Move a booking to another time; raise SlotUnavailable when it is full.
+
+    The same seats rule as a new booking applies. With `notify`, the
+    customer is emailed the new time after commit.
+    """
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.is_cancelled:
         raise SlotUnavailable("A cancelled booking cannot be moved.")
@@ -274,6 +288,8 @@ def reschedule_booking(
             data={"booking_id": booking.pk, "from": previous.isoformat()},
             subject=booking,
         )
+    if notify and starts_at != previous:
+        _email_on_commit(booking, "send_booking_moved", slot_label(previous))
     return booking
 
 

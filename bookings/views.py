@@ -395,7 +395,8 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_booking(pk)
-    if services.cancel_booking(booking=booking, actor=request.user):
+    notify = request.POST.get("notify") == "on"
+    if services.cancel_booking(booking=booking, actor=request.user, notify=notify):
         messages.success(request, "Booking cancelled; its time is free again.")
     else:
         messages.info(request, "That booking was already cancelled.")
@@ -409,7 +410,10 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.reschedule_booking(
-                booking=booking, starts_at=form.starts_at(), actor=request.user
+                booking=booking,
+                starts_at=form.starts_at(),
+                actor=request.user,
+                notify=form.cleaned_data["notify"],
             )
         except services.SlotUnavailable as error:
             form.add_error(None, error.message)

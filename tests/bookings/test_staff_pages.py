@@ -383,3 +383,50 @@ def test_a_service_price_cannot_be_negative(admin_client, rules):
     )
 
     assert response.status_code == 422 and not Service.objects.exists()
+
+
+def test_moving_a_booking_can_email_the_new_time(
+    staff_client, deep_clean, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_bookings(deep_clean, 1)
+    booking = Booking.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("bookings:reschedule", args=[booking.pk]),
+            {"day": "2026-12-09", "start_time": "13:00", "notify": "on"},
+        )
+
+    assert mailoutbox[0].subject.endswith("is now Wed Dec 9, 1:00 PM")
+    assert "was Mon Dec 7, 8:00 AM" in mailoutbox[0].body
+
+
+def test_cancelling_a_booking_can_email_the_customer(
+    staff_client, deep_clean, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_bookings(deep_clean, 1)
+    booking = Booking.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("bookings:cancel", args=[booking.pk]), {"notify": "on"}
+        )
+
+    assert [m.to for m in mailoutbox] == [["person0@example.com"]]
+    assert "is cancelled" in mailoutbox[0].subject
+
+
+def test_moving_or_cancelling_without_the_box_ticked_emails_nobody(
+    staff_client, deep_clean, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_bookings(deep_clean, 1)
+    booking = Booking.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("bookings:reschedule", args=[booking.pk]),
+            {"day": "2026-12-09", "start_time": "13:00"},
+        )
+        staff_client.post(reverse("bookings:cancel", args=[booking.pk]))
+
+    assert mailoutbox == []
