@@ -16,6 +16,7 @@ from bookings.models import (
     Service,
 )
 from quotes.forms import PersonForm, clean_email_value, clean_phone_value
+from quotes.models import ServiceRequest
 
 WEEKDAYS = [
     "Monday",
@@ -134,6 +135,9 @@ class StaffBookingForm(PersonForm):
     send_confirmation = forms.BooleanField(
         label="Email them a confirmation", required=False, initial=True
     )
+    service_request = forms.ModelChoiceField(
+        queryset=ServiceRequest.objects.all(), required=False, widget=forms.HiddenInput
+    )
 
     def clean_start_time(self) -> Any:
         return _quarter(self.cleaned_data["start_time"])
@@ -156,6 +160,7 @@ class StaffBookingForm(PersonForm):
             "message": data["message"],
             "sms_opt_in": data["sms_opt_in"],
             "send_confirmation": data["send_confirmation"],
+            "service_request": data["service_request"],
         }
 
 

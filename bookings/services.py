@@ -44,7 +44,7 @@ from contacts.services import (
     set_permission,
 )
 from quotes.models import ServiceRequest
-from quotes.services import split_name
+from quotes.services import schedule_service_request, split_name
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,7 @@ def book(
     origin: str = BookingOrigin.BOOKING_PAGE,
     draft_token: str = "",
     send_confirmation: bool = True,
+    service_request: ServiceRequest | None = None,
 ) -> Booking:
     """Book a service at a time and make the person a customer.
 
@@ -174,7 +175,8 @@ def book(
     outside opening hours, but never past the capacity. Raise
     SlotUnavailable when the time is gone. The confirmation email goes out
     after commit unless `send_confirmation` is off (staff said not to, or
-    the booking is demo data).
+    the booking is demo data). A service request it answers is marked
+    scheduled.
     """
     if origin == BookingOrigin.BOOKING_PAGE and not is_free(service, starts_at):
         raise SlotUnavailable()
@@ -225,6 +227,8 @@ def book(
         )
     if draft_token:
         finish_draft(token=draft_token, status=DraftStatus.BOOKED)
+    if service_request is not None:
+        schedule_service_request(request=service_request)
     if send_confirmation:
         _email_on_commit(booking, "send_booking_confirmation")
     return booking

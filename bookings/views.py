@@ -441,6 +441,12 @@ def _booking_initial(request: HttpRequest, contact: Contact | None) -> dict[str,
         initial["service"] = service.pk
     if day := parse_day(request.GET.get("day"), default=None):
         initial["day"] = day
+    raw = request.GET.get("request", "")
+    answered = ServiceRequest.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if answered is not None:
+        initial["service_request"] = answered.pk
+        initial["address"] = answered.address or initial.get("address", "")
+        initial.setdefault("service", answered.service_id)
     return initial
 
 

@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from contacts.models import ActivityKind, Channel, Contact, PermissionState, Source
 from contacts.services import record_activity, set_permission
-from quotes.models import Quote, QuoteLine, QuoteNumber, RequestOrigin, ServiceRequest
+from quotes.models import (
+    Quote,
+    QuoteLine,
+    QuoteNumber,
+    RequestOrigin,
+    RequestStatus,
+    ServiceRequest,
+)
 from quotes.signals import quote_created, service_request_created
 
 
@@ -217,6 +225,16 @@ def create_service_request(
             reason="Asked to be texted about their request",
         )
     return request
+
+
+@transaction.atomic
+def schedule_service_request(*, request: ServiceRequest) -> bool:
+    """Mark a new request scheduled, once a booking was made for it."""
+    return bool(
+        ServiceRequest.objects.filter(pk=request.pk, status=RequestStatus.NEW).update(
+            status=RequestStatus.SCHEDULED, updated_at=timezone.now()
+        )
+    )
 
 
 @transaction.atomic

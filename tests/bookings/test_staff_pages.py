@@ -430,3 +430,37 @@ def test_moving_or_cancelling_without_the_box_ticked_emails_nobody(
         staff_client.post(reverse("bookings:cancel", args=[booking.pk]))
 
     assert mailoutbox == []
+
+
+def test_booking_from_a_service_request_prefills_it_and_marks_it_scheduled(
+    staff_client, deep_clean
+):
+    from quotes.models import RequestStatus
+    from quotes.services import create_service_request
+
+    contact = capture_contact(source=Source.SMS, email="ana@example.com").contact
+    request = create_service_request(
+        contact=contact,
+        service=deep_clean,
+        service_wanted="Deep clean",
+        address="1 Elm",
+    )
+    form = staff_client.get(
+        reverse("bookings:create"), {"contact": contact.pk, "request": request.pk}
+    ).context["form"]
+
+    staff_client.post(
+        reverse("bookings:create"),
+        {
+            "contact": contact.pk,
+            "service": form["service"].value(),
+            "address": form["address"].value(),
+            "service_request": form["service_request"].value(),
+            "day": "2026-12-07",
+            "start_time": "09:00",
+        },
+    )
+
+    request.refresh_from_db()
+    assert request.status == RequestStatus.SCHEDULED
+    assert Booking.objects.get().address == "1 Elm"
