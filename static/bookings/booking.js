@@ -68,8 +68,14 @@
 
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  // A new service or day swaps the choice section: save the new choice.
-  document.body.addEventListener("htmx:afterSwap", later);
+  // A new service or day swaps the choice section: say what is shown now
+  // (the swapped section cannot announce itself) and save the new choice.
+  var status = document.getElementById("choice-status");
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var shown = document.querySelector("#booking-choice [data-status]");
+    if (status && shown) status.textContent = shown.dataset.status;
+    later();
+  });
   // Leaving or hiding the page: one last save that survives the unload.
   window.addEventListener("pagehide", function () { save(true); });
   document.addEventListener("visibilitychange", function () {

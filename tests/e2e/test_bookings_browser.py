@@ -255,3 +255,19 @@ def test_quick_typing_and_leaving_keeps_one_draft(
 
     wait_for(lambda: BookingDraft.objects.filter(name="Kim").exists())
     assert BookingDraft.objects.count() == 1
+
+
+def test_choosing_a_day_by_keyboard_keeps_focus_and_announces_the_times(
+    browser: Any, live_server: Any, services: Service
+) -> None:
+    visitor = open_booking_page(browser, live_server)
+    day = visitor.locator("nav.day-list a").nth(1)
+    day_id = day.get_attribute("id")
+    day.focus()
+
+    visitor.keyboard.press("Enter")
+
+    expect(visitor.locator("#choice-status")).to_contain_text("start times on")
+    focused = visitor.evaluate("document.activeElement.id")
+    visitor.context.close()
+    assert focused == day_id
