@@ -178,7 +178,10 @@ def book(
     the booking is demo data). A service request it answers is marked
     scheduled.
     """
-    if origin == BookingOrigin.BOOKING_PAGE and not is_free(service, starts_at):
+    rules = BookingSettings.load()
+    if origin == BookingOrigin.BOOKING_PAGE and not is_free(
+        service, starts_at, rules=rules
+    ):
         raise SlotUnavailable()
     booking = Booking.objects.create(
         service=service,
@@ -194,7 +197,7 @@ def book(
         contact=contact,
         created_by=actor,
     )
-    _claim_units(booking, BookingSettings.load().capacity_for(service))
+    _claim_units(booking, rules.capacity_for(service))
     summary = f"Booked {service.name} for {slot_label(starts_at)}"
     if contact is not None:
         record_activity(
