@@ -251,3 +251,28 @@ def test_every_visible_field_on_the_booking_page_has_a_label(client, deep_clean)
     assert ids and all(f'for="{field_id}"' in page for field_id in ids)
     # Slot radios are wrapped in their label: the time is the label.
     assert '<label class="slot"><input type="radio" name="slot"' in page
+
+
+# The service picked, the rules, hours, closed days, the seats taken, and
+# the list of services.
+PAGE_QUERIES = 6
+
+
+def test_booking_page_queries_do_not_grow_with_services_or_bookings(
+    client, deep_clean, django_assert_num_queries
+):
+    with django_assert_num_queries(PAGE_QUERIES):
+        client.get(reverse("bookings:public"), {"service": deep_clean.pk})
+    for n in range(4):
+        Service.objects.create(name=f"Extra {n}", duration_minutes=60)
+        book(
+            service=deep_clean,
+            starts_at=datetime(2026, 12, 8 + n, 9, tzinfo=CHICAGO),
+            email=f"p{n}@example.com",
+            origin="staff",
+        )
+
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(reverse("bookings:public"), {"service": deep_clean.pk})
+
+    assert b"Extra 3" in response.content
