@@ -330,3 +330,16 @@ def test_contact_picker_lists_the_most_recently_active_first(staff_client):
 
     page = response.content.decode()
     assert page.index(f'value="{newer.pk}"') < page.index(f'value="{older.pk}"')
+
+
+def test_an_open_quote_past_its_date_is_flagged_in_the_list(staff_client, ana):
+    quote_for(ana, status=QuoteStatus.SENT, valid_until=timezone.localdate())
+    late = quote_for(
+        ana,
+        status=QuoteStatus.SENT,
+        valid_until=timezone.localdate() - timedelta(days=1),
+    )
+
+    response = staff_client.get(reverse("quotes:list"))
+
+    assert response.content.count(b"Past date") == 1 and late.is_overdue
