@@ -132,7 +132,13 @@ def free_slots(
     return result
 
 
-def is_free(service: Service, start: datetime, *, now: datetime | None = None) -> bool:
+def is_free(
+    service: Service,
+    start: datetime,
+    *,
+    now: datetime | None = None,
+    rules: BookingSettings | None = None,
+) -> bool:
     """Return whether a visitor may book `service` at `start` right now."""
     day = start.astimezone(business_zone()).date()
-    return start in free_slots(service, [day], now=now)[day]
+    return start in free_slots(service, [day], now=now, rules=rules)[day]

@@ -78,7 +78,9 @@ def _setup() -> list[Service]:
 
 def _book_some(rng: random.Random, services: list[Service]) -> None:
     rules = BookingSettings.load()
-    people = list(Contact.objects.live().order_by("?")[:12])
+    pool = list(Contact.objects.live().order_by("pk").values_list("pk", flat=True))
+    chosen = rng.sample(pool, min(12, len(pool)))
+    people = list(Contact.objects.filter(pk__in=chosen).order_by("pk"))
     days = bookable_days(rules)[1:15]
     for person in people:
         service = rng.choice(services)
@@ -96,6 +98,8 @@ def _book_some(rng: random.Random, services: list[Service]) -> None:
                 email=person.email,
                 phone=person.phone,
                 origin=BookingOrigin.STAFF,
+                # Demo people have made-up addresses: never email them.
+                send_confirmation=False,
             )
         except SlotUnavailable:
             continue

@@ -16,6 +16,7 @@ from bookings.models import (
     Service,
 )
 from quotes.forms import PersonForm, clean_email_value, clean_phone_value
+from quotes.models import ServiceRequest
 
 WEEKDAYS = [
     "Monday",
@@ -34,11 +35,16 @@ class PublicBookingForm(forms.Form):
     service = forms.ModelChoiceField(
         queryset=Service.objects.filter(active=True),
         widget=forms.HiddenInput,
-        error_messages={"required": "Pick a service first."},
+        error_messages={
+            "required": "Pick a service first.",
+            "invalid_choice": "That service is no longer offered: pick another.",
+        },
     )
-    slot = forms.CharField(required=False)
+    slot = forms.CharField(label="Time", required=False)
     name = forms.CharField(
-        max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your name."},
     )
     email = forms.CharField(
         max_length=254,
@@ -126,6 +132,12 @@ class StaffBookingForm(PersonForm):
         label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     sms_opt_in = forms.BooleanField(label="They agreed to texts", required=False)
+    send_confirmation = forms.BooleanField(
+        label="Email them a confirmation", required=False, initial=True
+    )
+    service_request = forms.ModelChoiceField(
+        queryset=ServiceRequest.objects.all(), required=False, widget=forms.HiddenInput
+    )
 
     def clean_start_time(self) -> Any:
         return _quarter(self.cleaned_data["start_time"])
@@ -147,6 +159,8 @@ class StaffBookingForm(PersonForm):
             "address": data["address"],
             "message": data["message"],
             "sms_opt_in": data["sms_opt_in"],
+            "send_confirmation": data["send_confirmation"],
+            "service_request": data["service_request"],
         }
 
 
@@ -154,6 +168,9 @@ class RescheduleForm(forms.Form):
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(
         label="Start", widget=forms.TimeInput(attrs={"type": "time", "step": 900})
+    )
+    notify = forms.BooleanField(
+        label="Email them the new time", required=False, initial=True
     )
 
     def clean_start_time(self) -> Any:
@@ -275,7 +292,7 @@ class ClosedDayForm(forms.ModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 
-def parse_day(raw: str | None, default: date) -> date:
+def parse_day(raw: str | None, default: date | None) -> date | None:
     try:
         return date.fromisoformat(raw or "")
     except ValueError:

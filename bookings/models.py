@@ -10,6 +10,7 @@ PostgreSQL lets exactly one of them commit.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -30,7 +31,13 @@ class Service(models.Model):
         validators=[MinValueValidator(UNIT_MINUTES), MaxValueValidator(24 * 60)],
         help_text="A multiple of 15 minutes.",
     )
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     price_is_from = models.BooleanField(
         '"from" price', default=False, help_text="Show the price as a starting price."
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -27,14 +28,23 @@ from bookings.models import (
     Service,
 )
 from bookings.signals import booking_abandoned, booking_confirmed
-from contacts.models import ActivityKind, Channel, Contact, PermissionState, Source
+from contacts.models import (
+    ActivityKind,
+    Channel,
+    Contact,
+    Identifier,
+    IdentifierKind,
+    PermissionState,
+    Source,
+)
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
 from contacts.services import (
     convert_to_customer,
     record_activity,
     set_permission,
 )
-from quotes.services import split_name
+from quotes.models import ServiceRequest
+from quotes.services import schedule_service_request, split_name
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +68,8 @@ def slot_label(moment: datetime | None) -> str:
     return date_format(local, "D M j, g:i A")
 
 
-def _claim_units(booking: Booking, capacity: int) -> None:
-    """Hold every unit of the booking's time on a free seat, or raise."""
+def _free_seats(booking: Booking, capacity: int) -> list[BookedUnit]:
+    """Return a free seat for every unit of the booking's time, or raise."""
     units = units_between(booking.starts_at, booking.ends_at)
     held: defaultdict[datetime, set[int]] = defaultdict(set)
     for unit, seat in BookedUnit.objects.filter(starts_at__in=units).values_list(
@@ -68,18 +78,32 @@ def _claim_units(booking: Booking, capacity: int) -> None:
         held[unit].add(seat)
     rows = []
     for unit in units:
-        seat = next((s for s in range(capacity) if s not in held[unit]), None)
+        # A service with more capacity may hold seats past this one's, so
+        # count what is held, as the slot computation does.
+        free = (s for s in range(capacity) if s not in held[unit])
+        seat = next(free, None) if len(held[unit]) < capacity else None
         if seat is None:
             raise SlotUnavailable()
         rows.append(BookedUnit(booking=booking, starts_at=unit, seat=seat))
+    return rows
+
+
+def _claim_units(booking: Booking, capacity: int) -> None:
+    """Hold every unit of the booking's time on a free seat, or raise."""
     # A visitor who read the same free seats inserts the same (unit, seat)
     # rows: PostgreSQL makes the second insert wait for the first
-    # transaction and then fail, so only one of them ever commits.
-    try:
-        with transaction.atomic():
-            BookedUnit.objects.bulk_create(rows)
-    except IntegrityError as error:
-        raise SlotUnavailable() from error
+    # transaction and then fail, so only one of them ever commits. With
+    # seats to spare the loser reads again (READ COMMITTED sees the winner)
+    # and takes the next one; each retry finds at least one more seat held.
+    for _attempt in range(capacity):
+        rows = _free_seats(booking, capacity)
+        try:
+            with transaction.atomic():
+                BookedUnit.objects.bulk_create(rows)
+        except IntegrityError:
+            continue
+        return
+    raise SlotUnavailable()
 
 
 def _details(name: str, address: str) -> dict[str, Any]:
@@ -117,11 +141,14 @@ def _link_booking(booking: Booking, actor: Any) -> Any:
     return link
 
 
-def _send_confirmation_on_commit(booking: Booking) -> None:
-    from bookings.tasks import send_booking_confirmation
+def _email_on_commit(booking: Booking, task_name: str, *args: Any) -> None:
+    """Queue one of the booking emails once the transaction commits."""
+    # The tasks module imports this one: import it when it is first needed.
+    from bookings import tasks
 
     if booking.email:
-        transaction.on_commit(lambda: send_booking_confirmation.delay(booking.pk))
+        task = getattr(tasks, task_name)
+        transaction.on_commit(lambda: task.delay(booking.pk, *args))
 
 
 @transaction.atomic
@@ -139,14 +166,22 @@ def book(
     actor: Any = None,
     origin: str = BookingOrigin.BOOKING_PAGE,
     draft_token: str = "",
+    send_confirmation: bool = True,
+    service_request: ServiceRequest | None = None,
 ) -> Booking:
     """Book a service at a time and make the person a customer.
 
     Visitors may only take slots the booking page offers; staff may book
     outside opening hours, but never past the capacity. Raise
-    SlotUnavailable when the time is gone.
+    SlotUnavailable when the time is gone. The confirmation email goes out
+    after commit unless `send_confirmation` is off (staff said not to, or
+    the booking is demo data). A service request it answers is marked
+    scheduled.
     """
-    if origin == BookingOrigin.BOOKING_PAGE and not is_free(service, starts_at):
+    rules = BookingSettings.load()
+    if origin == BookingOrigin.BOOKING_PAGE and not is_free(
+        service, starts_at, rules=rules
+    ):
         raise SlotUnavailable()
     booking = Booking.objects.create(
         service=service,
@@ -162,7 +197,7 @@ def book(
         contact=contact,
         created_by=actor,
     )
-    _claim_units(booking, BookingSettings.load().capacity_for(service))
+    _claim_units(booking, rules.capacity_for(service))
     summary = f"Booked {service.name} for {slot_label(starts_at)}"
     if contact is not None:
         record_activity(
@@ -195,13 +230,21 @@ def book(
         )
     if draft_token:
         finish_draft(token=draft_token, status=DraftStatus.BOOKED)
-    _send_confirmation_on_commit(booking)
+    if service_request is not None:
+        schedule_service_request(request=service_request)
+    if send_confirmation:
+        _email_on_commit(booking, "send_booking_confirmation")
     return booking
 
 
 @transaction.atomic
-def cancel_booking(*, booking: Booking, actor: Any = None) -> bool:
-    """Cancel a booking and free its time; return False if it already was."""
+def cancel_booking(
+    *, booking: Booking, actor: Any = None, notify: bool = False
+) -> bool:
+    """Cancel a booking and free its time; return False if it already was.
+
+    With `notify`, the customer is emailed after commit.
+    """
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.is_cancelled:
         return False
@@ -219,14 +262,20 @@ def cancel_booking(*, booking: Booking, actor: Any = None) -> bool:
             data={"booking_id": booking.pk, "status": booking.status},
             subject=booking,
         )
+    if notify:
+        _email_on_commit(booking, "send_booking_cancelled")
     return True
 
 
 @transaction.atomic
 def reschedule_booking(
-    *, booking: Booking, starts_at: datetime, actor: Any = None
+    *, booking: Booking, starts_at: datetime, actor: Any = None, notify: bool = False
 ) -> Booking:
-    """Move a booking to another time; raise SlotUnavailable when it is full."""
+    """Move a booking to another time; raise SlotUnavailable when it is full.
+
+    The same seats rule as a new booking applies. With `notify`, the
+    customer is emailed the new time after commit.
+    """
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.is_cancelled:
         raise SlotUnavailable("A cancelled booking cannot be moved.")
@@ -246,6 +295,8 @@ def reschedule_booking(
             data={"booking_id": booking.pk, "from": previous.isoformat()},
             subject=booking,
         )
+    if notify and starts_at != previous:
+        _email_on_commit(booking, "send_booking_moved", slot_label(previous))
     return booking
 
 
@@ -344,6 +395,28 @@ def _abandoned_summary(draft: BookingDraft) -> str:
     return summary
 
 
+def _finished_since(draft: BookingDraft, email: str, phone: str) -> str | None:
+    """Return how the person finished since the draft began, if they did.
+
+    A booking or request made another way (another device, a phone call to
+    staff, a save that arrived after Book now) means the visit was not
+    abandoned, so it is not captured as if it were.
+    """
+    named = Q(pk__in=[])
+    if email:
+        named |= Q(kind=IdentifierKind.EMAIL, value=email)
+    if phone:
+        named |= Q(kind=IdentifierKind.PHONE, value=phone)
+    # Every booking and request is linked to its person's contact.
+    owners = Identifier.objects.filter(named).values("contact_id")
+    since = {"created_at__gte": draft.created_at, "contact__in": owners}
+    if Booking.objects.filter(**since).exists():
+        return DraftStatus.BOOKED
+    if ServiceRequest.objects.filter(**since).exists():
+        return DraftStatus.REQUESTED
+    return None
+
+
 @transaction.atomic
 def capture_draft(*, draft_id: int, idle_since: datetime) -> bool:
     """Turn one idle draft into a prospect touch; return whether it did.
@@ -359,8 +432,9 @@ def capture_draft(*, draft_id: int, idle_since: datetime) -> bool:
     draft = BookingDraft.objects.select_related("service").get(pk=draft_id)
     email = _usable(draft.email, normalize_email)
     phone = _usable(draft.phone, normalize_phone)
-    if not (email or phone):
-        draft.status = DraftStatus.DISCARDED
+    finished = _finished_since(draft, email, phone) if email or phone else None
+    if finished or not (email or phone):
+        draft.status = finished or DraftStatus.DISCARDED
         draft.save(update_fields=["status"])
         return False
 

@@ -17,6 +17,36 @@ def capture_abandoned_bookings() -> int:
     return services.capture_abandoned_drafts()
 
 
+SUBJECTS = {
+    "confirmation": "Your booking with {business}: {when}",
+    "moved": "Your booking with {business} is now {when}",
+    "cancelled": "Your booking with {business} on {when} is cancelled",
+}
+
+
+def _email(booking: Booking, message: str, **extra: str) -> None:
+    context = {
+        "booking": booking,
+        "when": services.slot_label(booking.starts_at),
+        "business_name": settings.BUSINESS_NAME,
+        **extra,
+    }
+    subject = SUBJECTS[message].format(
+        business=settings.BUSINESS_NAME, when=context["when"]
+    )
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"bookings/email/{message}.txt", context),
+        from_email=None,
+        recipient_list=[booking.email],
+    )
+
+
+def _booking(booking_id: int) -> Booking | None:
+    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
+    return booking if booking is not None and booking.email else None
+
+
 @shared_task(
     name="bookings.tasks.send_booking_confirmation",
     autoretry_for=(OSError,),
@@ -25,17 +55,32 @@ def capture_abandoned_bookings() -> int:
 )
 def send_booking_confirmation(booking_id: int) -> None:
     """Email the visitor what they booked."""
-    booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
-    if booking is None or booking.is_cancelled or not booking.email:
-        return
-    context = {
-        "booking": booking,
-        "when": services.slot_label(booking.starts_at),
-        "business_name": settings.BUSINESS_NAME,
-    }
-    send_mail(
-        subject=f"Your booking with {settings.BUSINESS_NAME}: {context['when']}",
-        message=render_to_string("bookings/email/confirmation.txt", context),
-        from_email=None,
-        recipient_list=[booking.email],
-    )
+    booking = _booking(booking_id)
+    if booking is not None and not booking.is_cancelled:
+        _email(booking, "confirmation")
+
+
+@shared_task(
+    name="bookings.tasks.send_booking_moved",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_booking_moved(booking_id: int, previous: str) -> None:
+    """Email the customer the new time of a booking staff moved."""
+    booking = _booking(booking_id)
+    if booking is not None and not booking.is_cancelled:
+        _email(booking, "moved", previous=previous)
+
+
+@shared_task(
+    name="bookings.tasks.send_booking_cancelled",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_booking_cancelled(booking_id: int) -> None:
+    """Email the customer that staff cancelled their booking."""
+    booking = _booking(booking_id)
+    if booking is not None and booking.is_cancelled:
+        _email(booking, "cancelled")

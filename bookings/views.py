@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -49,9 +52,20 @@ from quotes.models import RequestOrigin, ServiceRequest
 from quotes.services import Person, create_service_request
 
 DRAFT_COOKIE = "booking_draft"
+SEARCH_FIELDS = (
+    "name",
+    "email",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__email",
+)
 DRAFT_COOKIE_AGE = 30 * 24 * 3600
 CONFIRM_SALT = "bookings.confirmed"
 REQUEST_SALT = "bookings.requested"
+RATE_LIMITED_MESSAGE = (
+    "Too many tries from your network in the last minute. Please wait a "
+    "minute, then press the button again: what you typed is kept."
+)
 
 
 # The public booking page
@@ -61,6 +75,22 @@ def _service_from(raw: Any) -> Service | None:
     if not str(raw or "").isdigit():
         return None
     return Service.objects.filter(pk=raw, active=True).first()
+
+
+def _slot_choices(slots: list[datetime]) -> list[tuple[str, str]]:
+    """Return (value, label) pairs; on a fall-back day labels name the offset."""
+    zone = business_zone()
+    local = [slot.astimezone(zone) for slot in slots]
+    labels = [date_format(moment, "g:i A") for moment in local]
+    if len(set(labels)) < len(labels):
+        # 1:00 AM happens twice when clocks go back: say which one.
+        labels = [
+            f"{label} {moment.tzname()}"
+            for label, moment in zip(labels, local, strict=True)
+        ]
+    return [
+        (slot.isoformat(), label) for slot, label in zip(slots, labels, strict=True)
+    ]
 
 
 def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]:
@@ -79,15 +109,7 @@ def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]
     days = [d for d, day_slots in slots.items() if day_slots]
     if day not in days:
         day = days[0] if days else None
-    zone = business_zone()
-    context.update(
-        days=days,
-        day=day,
-        slots=[
-            (slot.isoformat(), slot.astimezone(zone))
-            for slot in (slots[day] if day else [])
-        ],
-    )
+    context.update(days=days, day=day, slots=_slot_choices(slots[day] if day else []))
     return context
 
 
@@ -131,6 +153,7 @@ def _finish(request: HttpRequest, form: PublicBookingForm, token: str) -> HttpRe
         description=data["message"],
         address=data["address"],
         preferred_dates=services.slot_label(data.get("slot")),
+        sms_opt_in=data["sms_opt_in"],
     )
     services.finish_draft(token=token, status=DraftStatus.REQUESTED)
     signed = signing.dumps(service_request.pk, salt=REQUEST_SALT)
@@ -169,7 +192,14 @@ def _submit(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_spam:
         # Look like a success, so the bot learns nothing.
         return redirect("bookings:public_thanks")
-    if form.is_valid():
+    status = 422
+    if getattr(request, "limited", False):
+        # The page again, with what they typed: a person behind a busy
+        # shared address only has to wait and press the button again.
+        form.is_valid()
+        form.add_error(None, RATE_LIMITED_MESSAGE)
+        status = 429
+    elif form.is_valid():
         try:
             return _finish(request, form, token)
         except services.SlotUnavailable as error:
@@ -177,11 +207,11 @@ def _submit(request: HttpRequest, token: str) -> HttpResponse:
     slot = form.cleaned_data.get("slot")
     service = _service_from(request.POST.get("service"))
     day = local_date(slot) if slot else None
-    return _render_page(request, "bookings/public.html", form, service, day, 422)
+    return _render_page(request, "bookings/public.html", form, service, day, status)
 
 
 @login_not_required
-@ratelimit(key="ip", rate="10/m", method="POST", block=True)
+@ratelimit(key="ip", rate="10/m", method="POST", block=False)
 def public_booking(request: HttpRequest) -> HttpResponse:
     """Show the booking page; book a slot or request a quote."""
     token = request.COOKIES.get(DRAFT_COOKIE, "")
@@ -226,7 +256,11 @@ def public_confirmed(request: HttpRequest, signed: str) -> HttpResponse:
     booking = get_object_or_404(
         Booking.objects.select_related("service"), pk=_unsign(signed, CONFIRM_SALT)
     )
-    context = {"booking": booking, "when": services.slot_label(booking.starts_at)}
+    context = {
+        "booking": booking,
+        "when": services.slot_label(booking.starts_at),
+        "business_name": settings.BUSINESS_NAME,
+    }
     return render(request, "bookings/public_confirmed.html", context)
 
 
@@ -255,29 +289,47 @@ def get_booking(pk: int) -> Booking:
     )
 
 
+def _search(q: str) -> Q:
+    """Match every word of the search in a booking's or its contact's details."""
+    query = Q()
+    for word in q.split():
+        match = Q()
+        for name in SEARCH_FIELDS:
+            match |= Q(**{f"{name}__icontains": word})
+        # Phones are stored as +15125550100: match the digits however typed.
+        if len(digits := re.sub(r"\D", "", word)) >= 3:
+            match |= Q(phone__contains=digits) | Q(contact__phone__contains=digits)
+        query &= match
+    return query
+
+
 def _filtered_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
+    """Return bookings matching the status, service and search filters."""
     bookings = Booking.objects.select_related("service", "contact")
-    now = timezone.now()
-    when = form.value("when", "upcoming")
-    if when == "upcoming":
-        bookings = bookings.filter(ends_at__gte=now).order_by("starts_at", "pk")
-    elif when == "past":
-        bookings = bookings.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
-    else:
-        bookings = bookings.order_by("-starts_at", "-pk")
     if status := form.value("status"):
         bookings = bookings.filter(status=status)
     if service := form.value("service"):
         bookings = bookings.filter(service=service)
     if q := form.value("q"):
-        bookings = bookings.filter(
-            Q(name__icontains=q)
-            | Q(email__icontains=q)
-            | Q(phone__icontains=q)
-            | Q(contact__first_name__icontains=q)
-            | Q(contact__last_name__icontains=q)
-        )
+        bookings = bookings.filter(_search(q))
     return bookings
+
+
+def _listed_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
+    """Return one day's bookings, or the upcoming, past or all of them."""
+    bookings = _filtered_bookings(form)
+    if day := form.value("day"):
+        # A date asked for is shown whole, whatever "when" says.
+        start, end = local_day_bounds(day)
+        return bookings.filter(starts_at__gte=start, starts_at__lt=end).order_by(
+            "starts_at", "pk"
+        )
+    when = form.value("when", "upcoming")
+    if when == "upcoming":
+        return bookings.filter(ends_at__gte=timezone.now()).order_by("starts_at", "pk")
+    if when == "past":
+        bookings = bookings.filter(ends_at__lt=timezone.now())
+    return bookings.order_by("-starts_at", "-pk")
 
 
 def _calendar(form: BookingFilterForm, view: str) -> dict[str, Any]:
@@ -289,37 +341,46 @@ def _calendar(form: BookingFilterForm, view: str) -> dict[str, Any]:
     _, end = local_day_bounds(days[-1])
     rows = (
         _filtered_bookings(form)
-        .filter(starts_at__lt=end, ends_at__gt=start)
+        .filter(starts_at__gte=start, starts_at__lt=end)
         .order_by("starts_at", "pk")
     )
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in rows:
-        by_day.setdefault(local_date(booking.starts_at), []).append(booking)
+        by_day[local_date(booking.starts_at)].append(booking)
     step = timedelta(days=len(days))
     return {
-        "calendar": [(day, by_day.get(day, [])) for day in days],
+        "calendar": list(by_day.items()),
+        "first_day": days[0],
+        "last_day": days[-1],
+        "today": local_today(),
         "previous_day": first - step,
         "next_day": first + step,
     }
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def booking_list(request: HttpRequest) -> HttpResponse:
     """List upcoming or past bookings, or show a day or week at a time."""
     form = BookingFilterForm(request.GET or None)
     view = form.value("view", "list")
-    context: dict[str, Any] = {"filter_form": form, "view": view}
+    context: dict[str, Any] = {
+        "filter_form": form,
+        "view": view,
+        "query": _query_without(request, "page"),
+        # Earlier / Later keep the filters and move the date.
+        "nav_query": _query_without(request, "page", "day", "view"),
+    }
     if view in ("day", "week"):
         context.update(_calendar(form, view))
     else:
-        bookings = _filtered_bookings(form)
-        if day := form.value("day"):
-            start, end = local_day_bounds(day)
-            bookings = bookings.filter(starts_at__gte=start, starts_at__lt=end)
-        page = Paginator(bookings, 50).get_page(request.GET.get("page"))
+        page = Paginator(_listed_bookings(form), 50).get_page(request.GET.get("page"))
         context["page"] = page
-    query = request.GET.copy()
-    query.pop("page", None)
-    context["query"] = query.urlencode()
     return render(request, "bookings/list.html", context)
 
 
@@ -334,7 +395,8 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_booking(pk)
-    if services.cancel_booking(booking=booking, actor=request.user):
+    notify = request.POST.get("notify") == "on"
+    if services.cancel_booking(booking=booking, actor=request.user, notify=notify):
         messages.success(request, "Booking cancelled; its time is free again.")
     else:
         messages.info(request, "That booking was already cancelled.")
@@ -348,7 +410,10 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.reschedule_booking(
-                booking=booking, starts_at=form.starts_at(), actor=request.user
+                booking=booking,
+                starts_at=form.starts_at(),
+                actor=request.user,
+                notify=form.cleaned_data["notify"],
             )
         except services.SlotUnavailable as error:
             form.add_error(None, error.message)
@@ -367,13 +432,30 @@ def _prefill_contact(request: HttpRequest) -> Contact | None:
     return Contact.objects.live().filter(pk=raw).first()
 
 
+def _booking_initial(request: HttpRequest, contact: Contact | None) -> dict[str, Any]:
+    """Return what links from a profile, request or day view fill in."""
+    initial: dict[str, Any] = {}
+    if contact:
+        initial.update(contact=contact.pk, address=contact.address)
+    if service := _service_from(request.GET.get("service")):
+        initial["service"] = service.pk
+    if day := parse_day(request.GET.get("day"), default=None):
+        initial["day"] = day
+    raw = request.GET.get("request", "")
+    answered = ServiceRequest.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if answered is not None:
+        initial["service_request"] = answered.pk
+        initial["address"] = answered.address or initial.get("address", "")
+        initial.setdefault("service", answered.service_id)
+    return initial
+
+
 def booking_create(request: HttpRequest) -> HttpResponse:
     """Book a service for a picked contact or for someone typed in."""
     form = StaffBookingForm(request.POST or None)
     if request.method == "GET":
         contact = _prefill_contact(request)
-        initial = {"contact": contact.pk, "address": contact.address} if contact else {}
-        form = StaffBookingForm(initial=initial)
+        form = StaffBookingForm(initial=_booking_initial(request, contact))
         form.picked = contact
     elif form.is_valid():
         try:
@@ -436,8 +518,19 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def closed_day_add(request: HttpRequest) -> HttpResponse:
     form = ClosedDayForm(request.POST)
     if form.is_valid():
-        form.save()
-        messages.success(request, f"Closed on {form.instance.date:%b %-d, %Y}.")
+        day = form.save().date
+        messages.success(request, f"Closed on {day:%b %-d, %Y}.")
+        start, end = local_day_bounds(day)
+        booked = Booking.objects.confirmed().filter(
+            starts_at__gte=start, starts_at__lt=end
+        )
+        if count := booked.count():
+            messages.warning(
+                request,
+                f"{count} confirmed booking{pluralize(count)} on that day still "
+                f"stand{pluralize(count, 's,')}: move or cancel "
+                f"{pluralize(count, 'it,them')} under Bookings.",
+            )
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         messages.error(request, f"Could not add the closed day: {errors}")

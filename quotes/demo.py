@@ -23,8 +23,9 @@ EXTRAS = [
 
 def seed(rng: random.Random) -> None:
     services = list(Service.objects.all()) or [None]
-    people = list(Contact.objects.live().order_by("?")[:15])
-    today = timezone.localdate()
+    pool = list(Contact.objects.live().order_by("pk").values_list("pk", flat=True))
+    chosen = rng.sample(pool, min(15, len(pool)))
+    people = sorted(Contact.objects.filter(pk__in=chosen), key=lambda c: c.pk)
     for person in people[:10]:
         service = rng.choice(services)
         lines = [
@@ -46,12 +47,19 @@ def seed(rng: random.Random) -> None:
                     "tax_rate": Decimal("8.25"),
                 }
             )
+        # Written some days ago; an expired quote's date has passed.
+        written = timezone.now() - timedelta(days=rng.randint(0, 45))
+        status = rng.choice(list(QuoteStatus))
+        valid_days = rng.choice([14, 30])
+        if status == QuoteStatus.EXPIRED:
+            written = timezone.now() - timedelta(days=valid_days + rng.randint(1, 20))
         create_quote(
             contact=person,
             lines=lines,
-            status=rng.choice(list(QuoteStatus)),
-            valid_until=today + timedelta(days=rng.choice([14, 30])),
+            status=status,
+            valid_until=timezone.localdate(written) + timedelta(days=valid_days),
             notes="Prices include supplies.",
+            created_at=written,
         )
     for person in people[10:]:
         service = rng.choice(services)

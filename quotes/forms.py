@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from contacts.models import Contact
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
 from quotes.models import Quote, QuoteLine, QuoteStatus, RequestStatus, ServiceRequest
 from quotes.services import Person
 
+QUOTE_VALID_DAYS = 30
 EMAIL_ERROR = "Enter a valid email address, like name@example.com."
 PHONE_ERROR = "Enter a phone number with its area code, like (512) 555-0100."
 
@@ -86,6 +89,12 @@ class QuoteForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            valid_until = timezone.localdate() + timedelta(days=QUOTE_VALID_DAYS)
+            self.initial.setdefault("valid_until", valid_until)
+
 
 class QuoteLineForm(forms.ModelForm):
     class Meta:
@@ -132,16 +141,23 @@ class LineForm(QuoteLineForm):
         )
 
 
-def line_formset(data: Any = None, quote: Quote | None = None, extra: int = 2) -> Any:
-    initial = [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "tax_rate": line.tax_rate,
-        }
-        for line in (quote.lines.all() if quote else [])
-    ]
+def line_formset(
+    data: Any = None,
+    quote: Quote | None = None,
+    extra: int = 2,
+    initial: list[dict[str, Any]] | None = None,
+) -> Any:
+    """Return the quote's lines as a formset, or `initial` ones for a new quote."""
+    if quote is not None:
+        initial = [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "tax_rate": line.tax_rate,
+            }
+            for line in quote.lines.all()
+        ]
     formset_class = forms.formset_factory(
         LineForm,
         formset=BaseLineFormSet,
@@ -149,7 +165,7 @@ def line_formset(data: Any = None, quote: Quote | None = None, extra: int = 2) -
         can_delete=True,
         max_num=100,
     )
-    return formset_class(data=data, initial=initial, prefix="lines")
+    return formset_class(data=data, initial=initial or [], prefix="lines")
 
 
 PERIODS = [

@@ -76,6 +76,16 @@ class Quote(models.Model):
         return f"Q-{self.number:04d}"
 
     @property
+    def is_overdue(self) -> bool:
+        """Return whether an open quote's valid-until date has passed."""
+        open_statuses = (QuoteStatus.DRAFT, QuoteStatus.SENT)
+        return (
+            self.status in open_statuses
+            and self.valid_until is not None
+            and self.valid_until < timezone.localdate()
+        )
+
+    @property
     def subtotal(self) -> Decimal:
         return sum((line.net for line in self.lines.all()), Decimal("0.00"))
 

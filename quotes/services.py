@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from contacts.models import ActivityKind, Contact, Source
-from contacts.services import record_activity
-from quotes.models import Quote, QuoteLine, QuoteNumber, RequestOrigin, ServiceRequest
+from contacts.models import ActivityKind, Channel, Contact, PermissionState, Source
+from contacts.services import record_activity, set_permission
+from quotes.models import (
+    Quote,
+    QuoteLine,
+    QuoteNumber,
+    RequestOrigin,
+    RequestStatus,
+    ServiceRequest,
+)
 from quotes.signals import quote_created, service_request_created
 
 
@@ -161,9 +169,13 @@ def create_service_request(
     person: Person | None = None,
     origin: str = RequestOrigin.STAFF,
     actor: Any = None,
+    sms_opt_in: bool = False,
     **fields: Any,
 ) -> ServiceRequest:
-    """Record a request for a service, for a contact or a new person."""
+    """Record a request for a service, for a contact or a new person.
+
+    `sms_opt_in` records that the person asked to be texted about it.
+    """
     if (contact is None) == (person is None):
         raise ValueError("A request is for either a contact or a person typed in.")
     request = ServiceRequest.objects.create(
@@ -203,7 +215,26 @@ def create_service_request(
             actor=actor,
             link=_link(request),
         )
+    if sms_opt_in:
+        set_permission(
+            contact=request.contact,
+            channel=Channel.SMS,
+            state=PermissionState.GRANTED,
+            actor=actor,
+            via="booking page" if origin == RequestOrigin.BOOKING_PAGE else "staff",
+            reason="Asked to be texted about their request",
+        )
     return request
+
+
+@transaction.atomic
+def schedule_service_request(*, request: ServiceRequest) -> bool:
+    """Mark a new request scheduled, once a booking was made for it."""
+    return bool(
+        ServiceRequest.objects.filter(pk=request.pk, status=RequestStatus.NEW).update(
+            status=RequestStatus.SCHEDULED, updated_at=timezone.now()
+        )
+    )
 
 
 @transaction.atomic

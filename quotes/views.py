@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from bookings.models import Service
 from contacts.models import Contact
-from quotes import services
+from quotes import selectors, services
 from quotes.forms import (
     PersonForm,
     QuoteFilterForm,
@@ -25,6 +27,7 @@ from quotes.forms import (
 from quotes.models import Quote, QuoteLine, ServiceRequest
 
 PAGE_SIZE = 50
+CONTACT_FIELDS = ("contact__first_name", "contact__last_name", "contact__email")
 
 
 def get_quote(pk: int) -> Quote:
@@ -50,12 +53,34 @@ def _prefill_contact(request: HttpRequest) -> Contact | None:
     return Contact.objects.live().filter(pk=raw).first()
 
 
+def _prefill_service(request: HttpRequest) -> Service | None:
+    raw = request.GET.get("service", "")
+    return Service.objects.filter(pk=raw).first() if raw.isdigit() else None
+
+
+def _service_line(service: Service) -> dict[str, Any]:
+    return {
+        "description": service.name,
+        "quantity": Decimal("1"),
+        "unit_price": service.price,
+        "tax_rate": Decimal("0"),
+    }
+
+
 def _search(q: str, *fields: str) -> Q:
-    """Return a filter matching the search in the fields or the contact."""
+    """Return a filter matching every word of the search in the row or contact."""
     query = Q()
-    for name in (*fields, "contact__first_name", "contact__last_name"):
-        query |= Q(**{f"{name}__icontains": q})
-    return query | Q(contact__email__icontains=q) | Q(contact__phone__icontains=q)
+    for word in q.split():
+        match = Q()
+        for name in (*fields, *CONTACT_FIELDS):
+            match |= Q(**{f"{name}__icontains": word})
+        # Phones are stored as +15125550100: match the digits however typed,
+        # but a quote number (Q-0012) is not part of a phone.
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 3 and not word.upper().startswith("Q-"):
+            match |= Q(contact__phone__contains=digits)
+        query &= match
+    return query
 
 
 def _period(queryset: QuerySet, days: str) -> QuerySet:
@@ -123,6 +148,8 @@ def quote_create(request: HttpRequest) -> HttpResponse:
             initial={"contact": contact.pk if contact else None}, prefix="person"
         )
         person_form.picked = contact
+        if service := _prefill_service(request):
+            lines = line_formset(initial=[_service_line(service)])
     context = {"form": form, "person_form": person_form, "lines": lines}
     status = 422 if request.method == "POST" else 200
     return render(request, "quotes/create.html", context, status=status)
@@ -156,18 +183,7 @@ def contact_search(request: HttpRequest) -> HttpResponse:
     field = request.GET.get("field", "contact")
     if field not in ("contact", "person-contact"):
         field = "contact"
-    contacts = Contact.objects.none()
-    if q:
-        contacts = (
-            Contact.objects.live()
-            .filter(
-                Q(first_name__icontains=q)
-                | Q(last_name__icontains=q)
-                | Q(email__icontains=q)
-                | Q(phone__contains=re.sub(r"\D", "", q) or q)
-            )
-            .order_by("-last_activity_at")[:10]
-        )
+    contacts = selectors.pick_contacts(q)
     return render(
         request,
         "quotes/_contact_results.html",

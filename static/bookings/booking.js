@@ -5,10 +5,18 @@
   "use strict";
 
   var form = document.getElementById("booking-form");
-  if (!form || !window.fetch) return;
+  if (!form) return;
+  // After a refused submit, start where the problems are listed.
+  var summary = document.getElementById("form-errors");
+  if (summary) summary.focus();
+  if (!window.fetch) return;
   var url = form.dataset.draftUrl;
   var timer = null;
   var lastSent = "";
+  // One save at a time: the first answer sets the draft's cookie, and a
+  // second save sent before it arrived would start a second draft.
+  var inFlight = false;
+  var again = false;
 
   function hasContact() {
     return Boolean(form.elements.email.value.trim() || form.elements.phone.value.trim());
@@ -29,6 +37,10 @@
   function save(useBeacon) {
     window.clearTimeout(timer);
     if (!hasContact()) return;
+    if (inFlight && !useBeacon) {
+      again = true;
+      return;
+    }
     var data = payload();
     var print = fingerprint(data);
     if (print === lastSent) return;
@@ -37,8 +49,16 @@
       navigator.sendBeacon(url, data);
       return;
     }
+    inFlight = true;
     fetch(url, { method: "POST", body: data, credentials: "same-origin", keepalive: true })
-      .catch(function () { lastSent = ""; });
+      .catch(function () { lastSent = ""; })
+      .then(function () {
+        inFlight = false;
+        if (again) {
+          again = false;
+          save(false);
+        }
+      });
   }
 
   function later() {
@@ -48,8 +68,14 @@
 
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  // A new service or day swaps the choice section: save the new choice.
-  document.body.addEventListener("htmx:afterSwap", later);
+  // A new service or day swaps the choice section: say what is shown now
+  // (the swapped section cannot announce itself) and save the new choice.
+  var status = document.getElementById("choice-status");
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var shown = document.querySelector("#booking-choice [data-status]");
+    if (status && shown) status.textContent = shown.dataset.status;
+    later();
+  });
   // Leaving or hiding the page: one last save that survives the unload.
   window.addEventListener("pagehide", function () { save(true); });
   document.addEventListener("visibilitychange", function () {

@@ -9,10 +9,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from bookings.models import BookingDraft, DraftStatus
+from bookings.services import book
 from bookings.tasks import capture_abandoned_bookings
 from contacts.models import ActivityKind, Contact, Source, Stage
 from contacts.services import capture_contact, convert_to_customer
 from miocrm.celery import app
+from quotes.services import Person, create_service_request
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +205,47 @@ def test_one_failing_draft_does_not_stop_the_sweep(
 
     assert capture_abandoned_bookings() == 1
     assert BookingDraft.objects.get(email="ana@example.com").status == DraftStatus.OPEN
+
+
+def test_a_visitor_who_booked_another_way_is_not_captured_as_abandoned(
+    client, deep_clean, traveller
+):
+    leave_page(client, deep_clean)
+    traveller.shift(timedelta(minutes=5))
+    book(
+        service=deep_clean,
+        starts_at=SLOT,
+        email="ANA@example.com",
+        name="Ana García",
+        origin="staff",
+    )
+    traveller.shift(timedelta(minutes=31))
+
+    assert capture_abandoned_bookings() == 0
+    assert BookingDraft.objects.get().status == DraftStatus.BOOKED
+    kinds = Contact.objects.get().activities.values_list("kind", flat=True)
+    assert ActivityKind.BOOKING_ABANDONED not in set(kinds)
+
+
+def test_a_visitor_who_requested_a_quote_another_way_is_not_captured(
+    client, deep_clean, traveller
+):
+    leave_page(client, deep_clean, email="", phone="512 555 0100")
+    create_service_request(
+        person=Person(name="Ana", phone="(512) 555-0100"), service_wanted="Windows"
+    )
+    traveller.shift(timedelta(minutes=31))
+
+    assert capture_abandoned_bookings() == 0
+    assert BookingDraft.objects.get().status == DraftStatus.REQUESTED
+
+
+def test_an_earlier_booking_does_not_stop_a_new_visit_being_captured(
+    client, deep_clean, traveller
+):
+    book(service=deep_clean, starts_at=SLOT, email="ana@example.com", origin="staff")
+    traveller.shift(timedelta(minutes=5))
+    leave_page(client, deep_clean)
+    traveller.shift(timedelta(minutes=31))
+
+    assert capture_abandoned_bookings() == 1

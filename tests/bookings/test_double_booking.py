@@ -70,6 +70,21 @@ def test_overlapping_slots_submitted_at_once_make_one_booking(deep_clean) -> Non
     )
 
 
+def test_with_two_seats_two_simultaneous_submits_both_book(deep_clean) -> None:
+    deep_clean.capacity = 2
+    deep_clean.save()
+
+    errors = run_at_once(
+        visitor(deep_clean, "ana@example.com"),
+        visitor(deep_clean, "lee@example.com"),
+        visitor(deep_clean, "kim@example.com"),
+    )
+
+    seats = set(BookedUnit.objects.values_list("seat", flat=True))
+    assert Booking.objects.count() == 2 and seats == {0, 1}
+    assert [type(error) for error in errors] == [SlotUnavailable]
+
+
 def test_the_database_refuses_a_second_booking_of_a_held_unit(deep_clean) -> None:
     book(service=deep_clean, starts_at=SLOT, email="ana@example.com", origin="staff")
 

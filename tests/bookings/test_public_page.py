@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from bookings.models import Booking
+from bookings.models import Booking, BusinessHours, Service
 from bookings.services import book
 from contacts.models import Channel, Contact, PermissionState, Source, Stage
 from contacts.services import capture_contact, permission_state
@@ -174,6 +174,61 @@ def test_booking_posts_are_rate_limited_per_address(client, deep_clean):
     assert statuses[:10] == [422] * 10 and statuses[10] == 429
 
 
+def test_a_rate_limited_visitor_is_told_to_wait_and_keeps_what_they_typed(
+    client, deep_clean
+):
+    for _ in range(10):
+        submit(client, deep_clean, email="bad")
+
+    response = submit(client, deep_clean)
+
+    page = response.content.decode()
+    assert response.status_code == 429 and not Booking.objects.exists()
+    assert "Please wait a minute" in page and "Two bathrooms" in page
+
+
+def test_refused_submit_lists_the_problems_first_with_links_to_the_fields(
+    client, deep_clean
+):
+    response = submit(client, deep_clean, name="", email="ana@")
+
+    page = response.content.decode()
+    summary = page[page.index('id="form-errors"') : page.index("step-service")]
+    assert 'href="#id_name"' in summary and "Enter your name." in summary
+    assert 'href="#id_email"' in summary
+
+
+def test_confirmation_page_shows_the_phone_as_people_write_it(client, deep_clean):
+    response = submit(client, deep_clean, phone="512 555 0100", sms_opt_in="on")
+
+    page = client.get(response["Location"])
+    assert b"We will text (512) 555-0100" in page.content
+
+
+def test_request_a_quote_with_text_me_grants_sms_permission(client, deep_clean):
+    submit(client, deep_clean, action="quote", phone="512 555 0101", sms_opt_in="on")
+
+    contact = ServiceRequest.objects.get().contact
+    assert permission_state(contact, Channel.SMS) == PermissionState.GRANTED
+
+
+def test_on_the_fall_back_night_the_repeated_hour_names_its_offset(
+    client, rules, settings
+):
+    rules.slot_interval_minutes = 60
+    rules.save()
+    BusinessHours.objects.create(weekday=6, opens=time(0), closes=time(4))
+    service = Service.objects.create(name="Hour", duration_minutes=60)
+
+    with time_machine.travel(datetime(2026, 10, 25, tzinfo=CHICAGO), tick=False):
+        response = client.get(
+            reverse("bookings:public"), {"service": service.pk, "day": "2026-11-01"}
+        )
+
+    page = response.content.decode()
+    assert "1:00 AM CDT" in page and "1:00 AM CST" in page
+
+
 def test_booking_page_needs_csrf(deep_clean):
     from django.test import Client
 
@@ -196,3 +251,28 @@ def test_every_visible_field_on_the_booking_page_has_a_label(client, deep_clean)
     assert ids and all(f'for="{field_id}"' in page for field_id in ids)
     # Slot radios are wrapped in their label: the time is the label.
     assert '<label class="slot"><input type="radio" name="slot"' in page
+
+
+# The service picked, the rules, hours, closed days, the seats taken, and
+# the list of services.
+PAGE_QUERIES = 6
+
+
+def test_booking_page_queries_do_not_grow_with_services_or_bookings(
+    client, deep_clean, django_assert_num_queries
+):
+    with django_assert_num_queries(PAGE_QUERIES):
+        client.get(reverse("bookings:public"), {"service": deep_clean.pk})
+    for n in range(4):
+        Service.objects.create(name=f"Extra {n}", duration_minutes=60)
+        book(
+            service=deep_clean,
+            starts_at=datetime(2026, 12, 8 + n, 9, tzinfo=CHICAGO),
+            email=f"p{n}@example.com",
+            origin="staff",
+        )
+
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(reverse("bookings:public"), {"service": deep_clean.pk})
+
+    assert b"Extra 3" in response.content

@@ -263,3 +263,83 @@ def test_contact_search_finds_a_phone_however_it_is_typed(staff_client):
     )
 
     assert f'value="{lee.pk}"'.encode() in response.content
+
+
+@pytest.mark.parametrize("q", ["Ana García", "(512) 555-0100", "garc"])
+def test_quote_list_search_finds_by_full_name_or_phone_as_typed(staff_client, q):
+    ana = capture_contact(
+        source=Source.SMS,
+        phone="+15125550100",
+        details={"first_name": "Ana", "last_name": "García"},
+    ).contact
+    lee = capture_contact(source=Source.SMS, email="lee@example.com").contact
+    quote = quote_for(ana)
+    quote_for(lee)
+
+    response = staff_client.get(reverse("quotes:list"), {"q": q})
+
+    assert list(response.context["page"].object_list) == [quote]
+
+
+def test_a_new_quote_is_valid_for_thirty_days_unless_changed(staff_client):
+    response = staff_client.get(reverse("quotes:create"))
+
+    valid_until = timezone.localdate() + timedelta(days=30)
+    assert response.context["form"]["valid_until"].value() == valid_until
+
+
+def test_create_quote_from_a_request_starts_with_the_service_line(staff_client, ana):
+    from bookings.models import Service
+
+    service = Service.objects.create(
+        name="Deep clean", duration_minutes=120, price=Decimal("180")
+    )
+
+    response = staff_client.get(
+        reverse("quotes:create"), {"contact": ana.pk, "service": service.pk}
+    )
+
+    assert b'value="Deep clean"' in response.content
+    assert b'name="lines-0-unit_price" value="180.00"' in response.content
+
+
+@pytest.mark.parametrize("q", ["Ana Ga", "garcía", "ana.g@", "(512) 555-0100"])
+def test_contact_picker_finds_by_name_words_email_prefix_or_phone(staff_client, q):
+    ana = capture_contact(
+        source=Source.SMS,
+        email="ana.g@example.com",
+        phone="+15125550100",
+        details={"first_name": "Ana", "last_name": "García"},
+    ).contact
+    capture_contact(source=Source.SMS, email="lee@example.com")
+
+    response = staff_client.get(reverse("quotes:contact_search"), {"contact_q": q})
+
+    assert response.content.count(b'type="radio"') == 1
+    assert f'value="{ana.pk}"'.encode() in response.content
+
+
+def test_contact_picker_lists_the_most_recently_active_first(staff_client):
+    older = capture_contact(source=Source.SMS, details={"first_name": "Ana"}).contact
+    newer = capture_contact(source=Source.SMS, details={"first_name": "Ana"}).contact
+    Contact.objects.filter(pk=older.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=3)
+    )
+
+    response = staff_client.get(reverse("quotes:contact_search"), {"contact_q": "ana"})
+
+    page = response.content.decode()
+    assert page.index(f'value="{newer.pk}"') < page.index(f'value="{older.pk}"')
+
+
+def test_an_open_quote_past_its_date_is_flagged_in_the_list(staff_client, ana):
+    quote_for(ana, status=QuoteStatus.SENT, valid_until=timezone.localdate())
+    late = quote_for(
+        ana,
+        status=QuoteStatus.SENT,
+        valid_until=timezone.localdate() - timedelta(days=1),
+    )
+
+    response = staff_client.get(reverse("quotes:list"))
+
+    assert response.content.count(b"Past date") == 1 and late.is_overdue

@@ -105,3 +105,19 @@ def test_request_list_filters_by_status_and_search(staff_client, ana):
     )
 
     assert list(response.context["page"].object_list) == [closed]
+
+
+def test_request_list_search_finds_by_full_name(staff_client):
+    ana = capture_contact(
+        source=Source.SMS,
+        email="ana@example.com",
+        details={"first_name": "Ana", "last_name": "García"},
+    ).contact
+    request = create_service_request(contact=ana, service_wanted="Windows")
+    create_service_request(
+        person=Person(name="Ana Brown", email="b@example.com"), service_wanted="Oven"
+    )
+
+    response = staff_client.get(reverse("quotes:request_list"), {"q": "ana garcía"})
+
+    assert list(response.context["page"].object_list) == [request]
