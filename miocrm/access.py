@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -35,3 +37,22 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the address of the client, as rate limits and logs should see it.
+
+    Behind the TLS proxy (BEHIND_TLS_PROXY=1) REMOTE_ADDR is the proxy's
+    own address; the client's is the last one in X-Forwarded-For, the entry
+    the proxy appended. Entries before it come from the client and can be
+    forged, so they are never read.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not settings.BEHIND_TLS_PROXY:
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return remote

@@ -144,6 +144,9 @@ if not REDIS_URL:
     # so a per-process cache counts requests correctly.
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 RATELIMIT_VIEW = "miocrm.views.rate_limited"
+# Behind the proxy every request comes from the proxy's address: limits
+# count the client address it forwards instead.
+RATELIMIT_IP_META_KEY = "miocrm.access.client_ip"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -200,7 +203,8 @@ ANYMAIL = {"WEBHOOK_SECRET": _secret("ANYMAIL_WEBHOOK_SECRET", default="") or No
 
 # Behind a TLS-terminating proxy, trust its scheme header so that webhook
 # signatures are checked against the URL the provider really called.
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 

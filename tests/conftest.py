@@ -64,13 +64,23 @@ def _fast_passwords(settings: Any) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _own_celery_queue() -> None:
+def _own_celery_queue() -> Iterator[None]:
     # Parallel test processes (and other checkouts) share one Redis: each
     # process sends to and consumes from a queue of its own, or one worker
     # could run another's task against the wrong test database.
     from miocrm.celery import app
 
-    app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    yield
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client.delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
+        client.close()
 
 
 @pytest.fixture(autouse=True)

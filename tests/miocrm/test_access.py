@@ -5,7 +5,7 @@ import time_machine
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from miocrm.access import admin_required
+from miocrm.access import admin_required, client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,44 @@ def test_login_attempts_are_rate_limited(client: object, staff_user: object) -> 
         )
 
     assert response.status_code == 429
+
+
+def _login_attempts(client: object, count: int, **headers: str) -> int:
+    """Post wrong passwords; return the status of the last answer."""
+    with time_machine.travel("2026-12-03 10:00:05Z", tick=False):
+        for _ in range(count):
+            response = client.post(
+                "/login/", {"username": "sam", "password": "nope"}, headers=headers
+            )
+    return response.status_code
+
+
+def test_behind_the_proxy_each_forwarded_client_has_its_own_limit(
+    client: object, staff_user: object, settings: object
+) -> None:
+    settings.BEHIND_TLS_PROXY = True
+    _login_attempts(client, 21, x_forwarded_for="203.0.113.7")
+
+    assert _login_attempts(client, 1, x_forwarded_for="198.51.100.2") == 200
+
+
+def test_behind_the_proxy_a_forged_first_hop_does_not_escape_the_limit(
+    client: object, staff_user: object, settings: object
+) -> None:
+    settings.BEHIND_TLS_PROXY = True
+    for n in range(21):
+        status = _login_attempts(client, 1, x_forwarded_for=f"10.0.0.{n}, 203.0.113.7")
+
+    assert status == 429
+
+
+def test_without_a_proxy_the_forwarded_header_is_ignored(settings: object) -> None:
+    settings.BEHIND_TLS_PROXY = False
+    request = RequestFactory().get(
+        "/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="192.0.2.1"
+    )
+
+    assert client_ip(request) == "192.0.2.1"
 
 
 def test_logout_needs_a_post(staff_client: object) -> None:
