@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -65,6 +66,26 @@ def test_retried_delivery_is_stored_once(client: Any) -> None:
 
 def test_bad_signature_is_refused_and_writes_nothing(client: Any) -> None:
     response = post_google(client, MESSAGE, key="another-key")
+
+    assert response.status_code == 403
+    assert Contact.objects.count() == 0
+
+
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    response = client.post(
+        "/webhooks/google-business/",
+        json.dumps(MESSAGE).encode(),
+        content_type="application/json",
+        HTTP_X_GOOG_SIGNATURE="ßignature",
+    )
+
+    assert response.status_code == 403
+
+
+def test_missing_signature_is_refused(client: Any) -> None:
+    response = client.post(
+        "/webhooks/google-business/", MESSAGE, content_type="application/json"
+    )
 
     assert response.status_code == 403
     assert Contact.objects.count() == 0

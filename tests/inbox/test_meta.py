@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -109,6 +110,19 @@ def test_bad_signature_is_refused_and_writes_nothing(client: Any) -> None:
 
     assert response.status_code == 403
     assert Message.objects.count() == 0
+
+
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    body = json.dumps(MESSENGER).encode()
+
+    response = client.post(
+        "/webhooks/meta/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256="sha256=ünknown",
+    )
+
+    assert response.status_code == 403
 
 
 def test_unknown_object_is_rejected_with_400(client: Any) -> None:

@@ -96,6 +96,32 @@ def test_missing_signature_is_refused(client: Any) -> None:
     assert response.status_code == 403
 
 
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    response = client.post(SMS, sms_payload(), HTTP_X_TWILIO_SIGNATURE="sïgnature=")
+
+    assert response.status_code == 403
+
+
+def test_signature_over_the_url_with_its_default_port_is_accepted(
+    client: Any, settings: Any
+) -> None:
+    # Twilio sometimes signs https://host:443/...; its own validator tries both.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["crm.example.com"]
+
+    response = post_twilio(
+        client,
+        SMS,
+        sms_payload(),
+        url=f"https://crm.example.com:443{SMS}",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_HOST="crm.example.com",
+    )
+
+    assert response.status_code == 200
+
+
 def test_signature_covers_every_field_including_new_ones(client: Any) -> None:
     payload = sms_payload()
     signature = twilio_signature(TWILIO_TOKEN, f"http://testserver{SMS}", payload)
