@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 from twilio.request_validator import RequestValidator, add_port, remove_port
 
 from contacts.models import Channel, Source
@@ -162,6 +163,15 @@ def _from_millis(value: Any) -> datetime | None:
         return None
 
 
+def _from_rfc3339(value: Any) -> datetime | None:
+    # Google writes nanoseconds; parse_datetime keeps the microseconds.
+    try:
+        parsed = parse_datetime(str(value or ""))
+    except ValueError:
+        return None
+    return parsed if parsed and parsed.tzinfo else None
+
+
 def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
     """Return the messages of a Meta batch and the mids reported delivered.
 
@@ -213,37 +223,59 @@ def _meta_message(channel: str, event: dict[str, Any]) -> Inbound | None:
     )
 
 
-def parse_google_business(payload: Any) -> Inbound | None:
-    """Return the user's message, or None for receipts and status events."""
+def parse_google_business(
+    payload: Any,
+) -> tuple[Inbound | None, list[tuple[str, str]]]:
+    """Return the user's message, if any, and receipts for our own messages.
+
+    Receipts come as (message name, receipt type); typing indicators carry
+    neither. A tap on a suggestion (such as a conversation starter) is the
+    person's answer, stored like a message.
+    """
     if not isinstance(payload, dict) or not payload.get("conversationId"):
         raise UnknownPayload("conversationId missing")
-    if "message" not in payload:
-        if any(k in payload for k in ("receipts", "userStatus", "suggestionResponse")):
-            return None
-        raise UnknownPayload("neither a message nor a known event")
-    message = payload["message"]
-    if not isinstance(message, dict):
-        raise UnknownPayload("message is not an object")
-    message_id = message.get("name") or message.get("messageId")
+    if isinstance(payload.get("message"), dict):
+        return _google_message(payload, payload["message"]), []
+    if isinstance(payload.get("suggestionResponse"), dict):
+        return _google_message(payload, payload["suggestionResponse"]), []
+    if isinstance(payload.get("receipts"), dict):
+        return None, _google_receipts(payload["receipts"])
+    if "userStatus" in payload:
+        return None, []
+    raise UnknownPayload("neither a message nor a known event")
+
+
+def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound:
+    # A message has a name and a messageId; a suggestion response its
+    # message's name only.
+    message_id = (
+        message.get("name") or message.get("messageId") or message.get("message")
+    )
     if not message_id:
         raise UnknownPayload("message without name or messageId")
-    name = ((payload.get("context") or {}).get("userInfo") or {}).get("displayName")
-    first, _, last = (name or "").partition(" ")
-    details = {"first_name": first[:150], "last_name": last[:150]} if name else {}
+    user = (payload.get("context") or {}).get("userInfo") or {}
     media = []
-    if image := message.get("image"):
-        url = (image.get("contentInfo") or {}).get("fileUrl")
-        if url:
-            media.append({"url": url, "content_type": "image"})
+    image = message.get("image")
+    if isinstance(image, dict) and (image.get("contentInfo") or {}).get("fileUrl"):
+        media.append({"url": image["contentInfo"]["fileUrl"], "content_type": "image"})
     return Inbound(
         channel=Channel.GOOGLE_BUSINESS,
-        handle=payload["conversationId"],
-        provider_id=message_id,
-        body=message.get("text", ""),
-        details=details,
+        handle=str(payload["conversationId"]),
+        provider_id=str(message_id),
+        body=str(message.get("text") or ""),
+        details=split_name(str(user.get("displayName") or "")),
         media=media,
         headers={"requestId": str(payload.get("requestId", ""))},
+        sent_at=_from_rfc3339(message.get("createTime") or payload.get("sendTime")),
     )
+
+
+def _google_receipts(receipts: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(item["message"]), str(item.get("receiptType", "")))
+        for item in receipts.get("receipts") or []
+        if isinstance(item, dict) and item.get("message")
+    ]
 
 
 def split_name(name: str) -> dict[str, str]:

@@ -168,6 +168,11 @@ RETURNING conversation_id
 
 
 def _new_inbound(inbound: Inbound) -> Message:
+    # A message is placed at the time the provider says it was written, so a
+    # late retry or an out-of-order batch still reads in order; never later
+    # than now, whatever the provider's clock says.
+    now = timezone.now()
+    written = min(inbound.sent_at, now) if inbound.sent_at else now
     return Message(
         channel=inbound.channel,
         direction=Direction.IN,
@@ -178,6 +183,7 @@ def _new_inbound(inbound: Inbound) -> Message:
         media=inbound.media,
         headers=inbound.headers,
         status=DeliveryStatus.RECEIVED,
+        created_at=written,
     )
 
 
@@ -256,6 +262,7 @@ def _receive(inbound: Inbound, *, notify: bool) -> Received:
         summary=message.preview,
         data={"channel": inbound.channel, "message_id": message.pk},
         subject=message,
+        occurred_at=message.created_at,
         link=lambda contact: (
             contacts.append(contact) or _file_inbound(message, contact)
         ),

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from contacts.models import Contact, Source
 from contacts.services import capture_contact
@@ -142,6 +143,22 @@ def test_batched_messages_are_stored_in_timestamp_order(client: Any) -> None:
 
     texts = list(Message.objects.order_by("pk").values_list("body", flat=True))
     assert texts == ["hello, world!", "second"]
+
+
+def test_a_late_delivery_is_placed_at_the_time_it_was_written(client: Any) -> None:
+    post_meta(client, MESSENGER)
+
+    written = Message.objects.get().created_at
+    assert written.isoformat() == "2016-03-23T00:25:52.478000+00:00"
+
+
+def test_a_timestamp_from_the_future_is_placed_now(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    payload["entry"][0]["messaging"][0]["timestamp"] = 4102444800000  # 2100
+
+    post_meta(client, payload)
+
+    assert Message.objects.get().created_at <= timezone.now()
 
 
 def test_new_messenger_sender_gets_their_profile_name(
