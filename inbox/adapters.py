@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import make_msgid
 
 import requests
 from django.conf import settings
@@ -132,7 +131,9 @@ def _thread_headers(message: Message) -> dict[str, str]:
 
 def send_email(message: Message) -> tuple[str, str]:
     domain = settings.INBOUND_EMAIL_ADDRESS.rpartition("@")[2] or "localhost"
-    message_id = make_msgid(domain=domain)
+    # Made from our own id, so a send repeated after a crash carries the same
+    # Message-ID and mail systems that dedupe on it show it once.
+    message_id = f"<{message.uid}@{domain}>"
     email = EmailMessage(
         subject=message.subject or "Your message",
         body=message.body,

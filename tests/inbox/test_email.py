@@ -5,10 +5,13 @@ import json
 from typing import Any
 
 import pytest
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import AnymailInboundEvent
 
 from contacts.models import Contact, Source
 from contacts.services import capture_contact
 from inbox.models import Message
+from inbox.receivers import parse_email
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +101,45 @@ def test_retried_email_is_stored_once(client: Any) -> None:
 
     assert retry.status_code == 200
     assert Message.objects.count() == 1
+
+
+def test_retried_email_without_message_id_is_known_by_the_providers_id(
+    client: Any,
+) -> None:
+    payload = postmark(Headers=[])
+
+    post(client, payload)
+    post(client, payload)
+
+    assert Message.objects.get().provider_id == (
+        "<postmark-73e6d360-66eb-11e1-8e72-a8904824019b@inbound>"
+    )
+
+
+def test_email_with_neither_id_is_known_by_what_the_sender_wrote() -> None:
+    def delivery() -> AnymailInboundEvent:
+        # Built afresh each time, as each retry is: new MIME boundaries.
+        message = AnymailInboundMessage.construct(
+            from_email="Ana <ana@example.com>",
+            to="hello@sparkle.example",
+            subject="Quote",
+            text="Two rooms?",
+            html="<p>Two rooms?</p>",
+            attachments=[
+                AnymailInboundMessage.construct_attachment(
+                    "image/png", b"\x89PNG rooms", filename="rooms.png"
+                )
+            ],
+        )
+        return AnymailInboundEvent(event_type="inbound", message=message)
+
+    first, retry = delivery(), delivery()
+
+    assert first.message.as_bytes() != retry.message.as_bytes()
+    assert (
+        parse_email(first.message, first).provider_id
+        == parse_email(retry.message, retry).provider_id
+    )
 
 
 def test_wrong_webhook_secret_is_refused_and_writes_nothing(client: Any) -> None:

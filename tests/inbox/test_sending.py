@@ -175,6 +175,21 @@ def test_email_reply_stores_its_message_id_for_the_next_reply(
     assert sent.provider_id == mail.outbox[0].extra_headers["Message-ID"]
 
 
+def test_email_reply_keeps_its_message_id_when_sent_again(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # A worker that died after the email left sends it again: same Message-ID.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(receive(Channel.EMAIL, "ana@example.com", subject="Carpets"))
+    stale = timezone.now() - services.STALE_CLAIM - timedelta(seconds=1)
+    Message.objects.filter(pk=sent.pk).update(status="sending", claimed_at=stale)
+
+    deliver_message(sent.pk)
+
+    first, again = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == again == f"<{sent.uid}@sparkle.example>"
+
+
 def test_reply_lands_on_the_timeline_with_its_channel() -> None:
     sent = reply(receive(Channel.CHAT, "visitor-1"))
 
