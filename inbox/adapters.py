@@ -45,22 +45,45 @@ def _post(url: str, **kwargs: object) -> requests.Response:
             response.status_code,
             response.text[:500],
         )
-        code, text = _error_of(response)
+        code, text, transient = _error_of(response)
+        if transient:
+            raise TemporaryFailure(f"provider answered {code}: {text}")
         raise PermanentFailure(text, code)
     return response
 
 
-def _error_of(response: requests.Response) -> tuple[str, str]:
+# Meta answers rate limits with 400 and these codes, or flags an error as
+# transient itself; either is worth a retry later.
+META_THROTTLED = {"4", "17", "32", "613"}
+
+
+def _error_of(response: requests.Response) -> tuple[str, str, bool]:
+    """Return the provider's error code and text, and whether to retry."""
     try:
         data = response.json()
     except ValueError:
-        return str(response.status_code), response.text[:300]
+        return str(response.status_code), response.text[:300], False
     error = data.get("error", data) if isinstance(data, dict) else {}
     if not isinstance(error, dict):
         error = {"message": str(error)}
     code = str(error.get("code") or response.status_code)
     text = error.get("message") or response.text[:300]
-    return code, str(text)
+    transient = bool(error.get("is_transient")) or code in META_THROTTLED
+    return code, str(text), transient
+
+
+def _provider_id(reply: requests.Response, key: str) -> str:
+    """Return the id the provider gave the message, "" if its answer lacks one.
+
+    The message went out either way: failing here would send it again.
+    """
+    try:
+        return str(reply.json()[key])
+    except (ValueError, KeyError, TypeError):
+        logger.warning(
+            "provider accepted a message without its %s: %s", key, reply.text[:300]
+        )
+        return ""
 
 
 def send_sms(message: Message) -> tuple[str, str]:
@@ -78,8 +101,8 @@ def send_sms(message: Message) -> tuple[str, str]:
     else:
         data["From"] = settings.TWILIO_FROM_NUMBER
     auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
-    reply = _post(url, data=data, auth=auth).json()
-    return reply["sid"], DeliveryStatus.SENT
+    reply = _post(url, data=data, auth=auth)
+    return _provider_id(reply, "sid"), DeliveryStatus.SENT
 
 
 def send_meta(message: Message) -> tuple[str, str]:
@@ -90,8 +113,8 @@ def send_meta(message: Message) -> tuple[str, str]:
         "message": {"text": message.body},
     }
     params = {"access_token": settings.META_PAGE_ACCESS_TOKEN}
-    reply = _post(url, json=payload, params=params).json()
-    return reply["message_id"], DeliveryStatus.SENT
+    reply = _post(url, json=payload, params=params)
+    return _provider_id(reply, "message_id"), DeliveryStatus.SENT
 
 
 def send_google_business(message: Message) -> tuple[str, str]:
@@ -107,8 +130,8 @@ def send_google_business(message: Message) -> tuple[str, str]:
         "text": message.body,
     }
     headers = {"Authorization": f"Bearer {settings.GOOGLE_BUSINESS_ACCESS_TOKEN}"}
-    reply = _post(url, json=payload, headers=headers).json()
-    return reply.get("name") or str(message.uid), DeliveryStatus.SENT
+    reply = _post(url, json=payload, headers=headers)
+    return _provider_id(reply, "name") or str(message.uid), DeliveryStatus.SENT
 
 
 def _thread_headers(message: Message) -> dict[str, str]:
