@@ -159,7 +159,7 @@ def parse_twilio_sms(post: Mapping[str, str]) -> Inbound:
 def _from_millis(value: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
@@ -185,39 +185,52 @@ def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
         raise UnknownPayload("object is neither page nor instagram")
     channel = Channel.MESSENGER if payload["object"] == "page" else Channel.INSTAGRAM
     entries = payload.get("entry")
-    if not isinstance(entries, list):
-        raise UnknownPayload("entry is not a list")
-    messages: list[tuple[int, Inbound]] = []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UnknownPayload("entry is not a list of objects")
+    messages: list[tuple[float, Inbound]] = []
     delivered: list[str] = []
     for entry in entries:
-        for event in (entry or {}).get("messaging") or []:
+        events = entry.get("messaging") or []
+        if not isinstance(events, list):
+            raise UnknownPayload("messaging is not a list")
+        for event in events:
             if not isinstance(event, dict):
                 raise UnknownPayload("messaging event is not an object")
-            delivered += (event.get("delivery") or {}).get("mids") or []
+            delivered += _delivered_mids(event.get("delivery"))
             inbound = _meta_message(channel, event)
             if inbound:
-                messages.append((int(event.get("timestamp") or 0), inbound))
+                written = inbound.sent_at.timestamp() if inbound.sent_at else 0
+                messages.append((written, inbound))
     messages.sort(key=lambda item: item[0])
     return [inbound for _, inbound in messages], delivered
+
+
+def _delivered_mids(delivery: Any) -> list[str]:
+    mids = delivery.get("mids") if isinstance(delivery, dict) else None
+    return [str(mid) for mid in mids] if isinstance(mids, list) else []
 
 
 def _meta_message(channel: str, event: dict[str, Any]) -> Inbound | None:
     message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None
-    sender = (event.get("sender") or {}).get("id")
-    if not sender or not message.get("mid"):
+    sender = event.get("sender")
+    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    if not sender_id or not message.get("mid"):
         raise UnknownPayload("message without sender.id or mid")
+    attachments = message.get("attachments")
     media = [
-        {"url": a["payload"]["url"], "content_type": a.get("type", "")}
-        for a in message.get("attachments") or []
-        if isinstance(a, dict) and (a.get("payload") or {}).get("url")
+        {"url": str(a["payload"]["url"]), "content_type": str(a.get("type", ""))}
+        for a in (attachments if isinstance(attachments, list) else [])
+        if isinstance(a, dict)
+        and isinstance(a.get("payload"), dict)
+        and a["payload"].get("url")
     ]
     return Inbound(
         channel=channel,
-        handle=str(sender),
-        provider_id=message["mid"],
-        body=message.get("text", ""),
+        handle=str(sender_id),
+        provider_id=str(message["mid"]),
+        body=str(message.get("text") or ""),
         media=media,
         sent_at=_from_millis(event.get("timestamp")),
     )
@@ -253,11 +266,14 @@ def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound
     )
     if not message_id:
         raise UnknownPayload("message without name or messageId")
-    user = (payload.get("context") or {}).get("userInfo") or {}
+    context = payload.get("context")
+    user = context.get("userInfo") if isinstance(context, dict) else None
+    user = user if isinstance(user, dict) else {}
     media = []
     image = message.get("image")
-    if isinstance(image, dict) and (image.get("contentInfo") or {}).get("fileUrl"):
-        media.append({"url": image["contentInfo"]["fileUrl"], "content_type": "image"})
+    info = image.get("contentInfo") if isinstance(image, dict) else None
+    if isinstance(info, dict) and info.get("fileUrl"):
+        media.append({"url": str(info["fileUrl"]), "content_type": "image"})
     return Inbound(
         channel=Channel.GOOGLE_BUSINESS,
         handle=str(payload["conversationId"]),
@@ -271,9 +287,10 @@ def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound
 
 
 def _google_receipts(receipts: dict[str, Any]) -> list[tuple[str, str]]:
+    items = receipts.get("receipts")
     return [
         (str(item["message"]), str(item.get("receiptType", "")))
-        for item in receipts.get("receipts") or []
+        for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict) and item.get("message")
     ]
 

@@ -163,6 +163,36 @@ def test_message_is_placed_at_the_time_google_says_it_was_written(
     assert written.isoformat() == "2024-03-01T15:04:05.123456+00:00"
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"conversationId": "c-1", "message": "hello"},
+        {"conversationId": "c-1", "message": {"text": "no id"}},
+        {"message": MESSAGE["message"]},
+    ],
+)
+def test_malformed_events_are_rejected_with_400_and_store_nothing(
+    client: Any, payload: Any
+) -> None:
+    response = post_google(client, payload)
+
+    assert response.status_code == 400
+    assert Message.objects.count() == 0
+
+
+def test_odd_optional_parts_do_not_lose_the_message(client: Any) -> None:
+    payload = copy.deepcopy(MESSAGE)
+    payload["context"] = "none"
+    payload["message"]["image"] = "broken"
+    payload["message"]["createTime"] = "yesterday"
+
+    response = post_google(client, payload)
+
+    assert response.status_code == 200
+    assert Message.objects.get().body == "Are you open on Sunday?"
+
+
 def test_unknown_event_is_rejected_with_400(client: Any) -> None:
     payload = copy.deepcopy(MESSAGE)
     del payload["message"]

@@ -132,6 +132,41 @@ def test_unknown_object_is_rejected_with_400(client: Any) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"object": "page", "entry": ["not an object"]},
+        {"object": "page", "entry": [{"messaging": {"sender": {}}}]},
+        {"object": "page", "entry": [{"messaging": [{"message": {"mid": "m"}}]}]},
+        {
+            "object": "page",
+            "entry": [{"messaging": [{"sender": "6789", "message": {"mid": "m"}}]}],
+        },
+        [],
+    ],
+)
+def test_malformed_batches_are_rejected_with_400_and_store_nothing(
+    client: Any, payload: Any
+) -> None:
+    response = post_meta(client, payload)
+
+    assert response.status_code == 400
+    assert Message.objects.count() == 0
+
+
+def test_odd_optional_parts_do_not_lose_the_message(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    event = payload["entry"][0]["messaging"][0]
+    event["timestamp"] = "soon"
+    event["delivery"] = "yes"
+    event["message"]["attachments"] = {"type": "image"}
+
+    response = post_meta(client, payload)
+
+    assert response.status_code == 200
+    assert Message.objects.get().body == "hello, world!"
+
+
 def test_batched_messages_are_stored_in_timestamp_order(client: Any) -> None:
     payload = copy.deepcopy(MESSENGER)
     later = copy.deepcopy(payload["entry"][0]["messaging"][0])
