@@ -176,8 +176,8 @@ def _new_inbound(inbound: Inbound) -> Message:
     return Message(
         channel=inbound.channel,
         direction=Direction.IN,
-        handle=inbound.handle,
-        provider_id=inbound.provider_id,
+        handle=inbound.handle[:254],
+        provider_id=inbound.provider_id[:255],
         subject=inbound.subject[:300],
         body=inbound.body,
         media=inbound.media,
@@ -240,7 +240,7 @@ def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
     except _StoredMeanwhile:
         # Everything this delivery did was rolled back with it.
         existing = Message.objects.get(
-            channel=inbound.channel, provider_id=inbound.provider_id
+            channel=inbound.channel, provider_id=inbound.provider_id[:255]
         )
         return Received(existing, created=False)
 
@@ -571,6 +571,7 @@ def record_delivery(
         .filter(channel=channel, provider_id=provider_id, direction=Direction.OUT)
         .first()
     )
+    provider_id, status = provider_id[:255], status[:24]
     event, created = DeliveryEvent.objects.get_or_create(
         channel=channel,
         provider_id=provider_id,

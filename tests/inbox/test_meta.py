@@ -154,6 +154,17 @@ def test_malformed_batches_are_rejected_with_400_and_store_nothing(
     assert Message.objects.count() == 0
 
 
+def test_an_overlong_mid_is_stored_once_all_the_same(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    payload["entry"][0]["messaging"][0]["message"]["mid"] = "m" * 300
+
+    post_meta(client, payload)
+    retry = post_meta(client, payload)
+
+    assert retry.status_code == 200
+    assert Message.objects.count() == 1
+
+
 def test_odd_optional_parts_do_not_lose_the_message(client: Any) -> None:
     payload = copy.deepcopy(MESSENGER)
     event = payload["entry"][0]["messaging"][0]

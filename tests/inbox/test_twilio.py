@@ -265,6 +265,19 @@ def test_late_status_never_moves_a_message_back(client: Any) -> None:
     assert message.delivery_events.count() == 2
 
 
+def test_status_callback_with_an_unheard_of_status_is_kept_not_a_500(
+    client: Any,
+) -> None:
+    message = _outbound("SM" + "e" * 32)
+
+    payload = {"MessageSid": message.provider_id, "MessageStatus": "x" * 40}
+    response = post_twilio(client, STATUS, payload)
+
+    message.refresh_from_db()
+    assert response.status_code == 204
+    assert message.status == DeliveryStatus.SENT
+
+
 def test_status_callback_with_bad_signature_is_refused(client: Any) -> None:
     message = _outbound("SM" + "e" * 32)
 
