@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -201,4 +203,63 @@ def test_inbound_email_is_refused_while_no_webhook_secret_is_set(
     response = client.post(URL, json.dumps(postmark()), content_type="application/json")
 
     assert response.status_code == 403
+    assert Message.objects.count() == 0
+
+
+MAILGUN_KEY = "mailgun-webhook-signing-key"
+
+
+def mailgun(signature: str = "") -> dict[str, str]:
+    """Return the fields Mailgun's forward() route posts (fully parsed)."""
+    timestamp, token = "1709316000", "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f97"
+    expected = hmac.new(
+        MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    headers = [
+        ["From", "Lee Brown <lee@example.org>"],
+        ["To", "hello@sparkle.example"],
+        ["Subject", "Window cleaning"],
+        ["Message-Id", "<CAMg1x=mailgun@mail.example.org>"],
+    ]
+    return {
+        "recipient": "hello@sparkle.example",
+        "sender": "lee@example.org",
+        "from": "Lee Brown <lee@example.org>",
+        "subject": "Window cleaning",
+        "body-plain": "Can you do our windows on Monday?",
+        "stripped-text": "Can you do our windows on Monday?",
+        "message-headers": json.dumps(headers),
+        "timestamp": timestamp,
+        "token": token,
+        "signature": signature or expected,
+    }
+
+
+@pytest.fixture
+def mailgun_signing(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "WEBHOOK_SECRET": "mailhook:s3cret",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY,
+    }
+
+
+def test_mailgun_email_signed_by_mailgun_becomes_a_prospect(
+    client: Any, mailgun_signing: None
+) -> None:
+    response = client.post("/anymail/mailgun/inbound/", mailgun(), **auth())
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert (message.contact.email, message.provider_id) == (
+        "lee@example.org",
+        "<CAMg1x=mailgun@mail.example.org>",
+    )
+
+
+def test_mailgun_email_with_a_bad_mailgun_signature_writes_nothing(
+    client: Any, mailgun_signing: None
+) -> None:
+    response = client.post("/anymail/mailgun/inbound/", mailgun("0" * 64), **auth())
+
+    assert response.status_code == 400  # anymail's answer to a failed check
     assert Message.objects.count() == 0
