@@ -136,20 +136,19 @@ def send_google_business(message: Message) -> tuple[str, str]:
 
 def _thread_headers(message: Message) -> dict[str, str]:
     """Return In-Reply-To and References so mail clients keep one thread."""
-    earlier = (
+    latest = (
         Message.objects.filter(
-            channel=Channel.EMAIL,
-            handle=message.handle,
-            created_at__lt=message.created_at,
+            conversation=message.conversation_id, created_at__lt=message.created_at
         )
         .exclude(provider_id="")
-        .order_by("created_at")
+        .order_by("-created_at")[:20]
     )
+    earlier = list(reversed(latest))
     ids = [m.provider_id for m in earlier]
     last_in = [m.provider_id for m in earlier if m.direction == Direction.IN] or ids
     if not ids:
         return {}
-    return {"In-Reply-To": last_in[-1], "References": " ".join(ids[-20:])}
+    return {"In-Reply-To": last_in[-1], "References": " ".join(ids)}
 
 
 def send_email(message: Message) -> tuple[str, str]:

@@ -140,6 +140,13 @@ class Message(models.Model):
             models.Index(
                 fields=["conversation", "created_at"], name="message_conversation"
             ),
+            # The sweep for lost deliveries (every two minutes) reads only the
+            # replies still on their way: a few rows, never the whole table.
+            models.Index(
+                fields=["created_at"],
+                name="message_pending",
+                condition=Q(status__in=["queued", "sending"]),
+            ),
             # Only staff replies have a sender; received messages stay out.
             models.Index(
                 fields=["sender"],

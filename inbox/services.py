@@ -450,7 +450,9 @@ def send_message(
 
 def _reply_subject(channel: str, handle: str) -> str:
     last = (
-        Message.objects.filter(channel=channel, handle=handle)
+        Message.objects.filter(
+            conversation__channel=channel, conversation__handle=handle
+        )
         .exclude(subject="")
         .order_by("-created_at")
         .values_list("subject", flat=True)
