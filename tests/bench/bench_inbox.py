@@ -58,12 +58,14 @@ def _free_port() -> int:
 
 
 def _database_url() -> str:
+    """Return DATABASE_URL for the server: the benchmark's own database."""
     db = settings.DATABASES["default"]
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    host = db["HOST"] or "127.0.0.1"
+    if host.startswith("/"):
+        # A socket directory (the embedded server): postgres://user@//dir/name
+        return f"postgres://{db['USER']}{password}@/{host}/{db['NAME']}"
+    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _start_server(port: int, log: Any) -> subprocess.Popen:
