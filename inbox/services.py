@@ -251,6 +251,24 @@ def _receive(inbound: Inbound, *, notify: bool) -> Received:
     if existing := _reserve_id(message):
         return Received(Message.objects.get(pk=existing), created=False)
 
+    # A sender no identifier can name (an SMS short code, a sender name)
+    # stays with the person already on that handle's conversation, rather
+    # than becoming a new prospect with every message.
+    nameless = not (inbound.email or inbound.phone or inbound.handles)
+    known = _known_by_handle(message, inbound.source) if nameless else None
+    contacts = [known] if known else _announce(message, inbound)
+    if not contacts:
+        raise RuntimeError("no receiver linked the message to a person")
+    if inbound.files:
+        store_files(message, inbound.files)
+    if inbound.channel == Channel.SMS:
+        apply_sms_keyword(contact=contacts[0], body=inbound.body)
+    _after_commit(message, contacts[0], notify=notify)
+    return Received(message, created=True)
+
+
+def _announce(message: Message, inbound: Inbound) -> list[Contact]:
+    """Have `prospects` find or create the person and file the message."""
     contacts: list[Contact] = []
     message_received.send(
         sender=Message,
@@ -267,14 +285,30 @@ def _receive(inbound: Inbound, *, notify: bool) -> Received:
             contacts.append(contact) or _file_inbound(message, contact)
         ),
     )
-    if not contacts:
-        raise RuntimeError("no receiver linked the message to a person")
-    if inbound.files:
-        store_files(message, inbound.files)
-    if inbound.channel == Channel.SMS:
-        apply_sms_keyword(contact=contacts[0], body=inbound.body)
-    _after_commit(message, contacts[0], notify=notify)
-    return Received(message, created=True)
+    return contacts
+
+
+def _known_by_handle(message: Message, source: str) -> Contact | None:
+    """File the message with the person of its handle's conversation, if any."""
+    contact_id = (
+        Conversation.objects.filter(channel=message.channel, handle=message.handle)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if contact_id is None:
+        return None
+    contact = live_contact(Contact.objects.select_for_update().get(pk=contact_id))
+    record_activity(
+        contact=contact,
+        kind=ActivityKind.MESSAGE_IN,
+        source=source,
+        summary=message.preview,
+        data={"channel": message.channel, "message_id": message.pk},
+        subject=message,
+        occurred_at=message.created_at,
+    )
+    _file_inbound(message, contact)
+    return contact
 
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

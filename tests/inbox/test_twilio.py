@@ -65,6 +65,17 @@ def test_sms_from_known_person_joins_their_thread(client: Any) -> None:
     assert Conversation.objects.get().unread_count == 2
 
 
+def test_texts_from_a_sender_name_stay_with_one_person(client: Any) -> None:
+    # "Vodafone" or a short code cannot be a phone identifier: the thread of
+    # its conversation is the only way to know who it is.
+    for n in range(3):
+        sid = f"SM{n:032d}"
+        post_twilio(client, SMS, sms_payload(From="Vodafone", MessageSid=sid))
+
+    assert Contact.objects.count() == 1
+    assert Message.objects.filter(contact=Contact.objects.get()).count() == 3
+
+
 def test_sms_from_customer_goes_to_the_customer(client: Any) -> None:
     known = capture_contact(source=Source.MANUAL, phone="+15125550123").contact
     Contact.objects.filter(pk=known.pk).update(stage="customer")
