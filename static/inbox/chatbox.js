@@ -50,6 +50,7 @@
   var style = el("style");
   style.textContent = [
     ":host{all:initial}",
+    "[hidden]{display:none!important}",
     "*{box-sizing:border-box;font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
     ".launcher{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;border:0;border-radius:28px;",
     "padding:14px 20px;background:" + color + ";color:#fff;font-weight:600;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}",
@@ -58,7 +59,6 @@
     ".panel{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483001;width:360px;max-width:calc(100vw - 24px);",
     "height:520px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;color:#1c2430;",
     "border-radius:12px;box-shadow:0 12px 40px rgba(0,0,0,.3);overflow:hidden}",
-    ".panel[hidden]{display:none}",
     ".head{display:flex;justify-content:space-between;align-items:center;padding:12px 14px;background:" + color + ";color:#fff}",
     ".head strong{font-weight:700}.close{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1}",
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9;margin:0;list-style:none}",
@@ -69,7 +69,7 @@
     ".intro{display:grid;gap:6px;padding:10px 12px;border-top:1px solid #dde1e7;font-size:13px}",
     ".intro input{width:100%;padding:8px;border:1px solid #c5ccd6;border-radius:6px;font-size:16px}",
     ".intro .row{display:flex;gap:6px}.skip,.later{background:none;border:0;color:" + color + ";cursor:pointer;padding:0;text-align:left;font-size:13px}",
-    ".later{margin:0 12px 8px;text-decoration:underline}.later[hidden]{display:none}",
+    ".later{margin:0 12px 8px;text-decoration:underline}",
     "form.send{display:flex;gap:8px;padding:10px;border-top:1px solid #dde1e7}",
     "form.send textarea{flex:1;resize:none;min-height:44px;max-height:120px;padding:10px;border:1px solid #c5ccd6;border-radius:8px;font-size:16px}",
     "form.send button{border:0;border-radius:8px;padding:0 16px;background:" + color + ";color:#fff;font-weight:600;cursor:pointer}",

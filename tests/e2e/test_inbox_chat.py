@@ -70,6 +70,7 @@ def test_visitor_who_skipped_can_leave_an_email_later_and_join_their_thread(
     page.goto(f"{live_server.url}/chat/demo/")
     page.get_by_role("button", name="Chat with us").click()
     page.get_by_role("button", name="Skip").click()
+    expect(page.get_by_label("Email or phone")).to_be_hidden()
     page.get_by_label("Your message").fill("Do you do windows?")
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".msg.visitor[data-id]")).to_have_count(1)
