@@ -7,8 +7,9 @@ requests per second with p50/p99 latency beside a same-run baseline: the same
 server rejecting unsigned webhooks (routing, middleware and the signature
 check, no database work). Rates follow whatever else runs on the machine, so
 it also reports the CPU one webhook costs the web workers, their database
-backends and the load generator, which moves far less: on 2 cores, 200
-webhooks a second leave 10 ms of CPU for each. Afterwards it checks that no
+backends and the load generator, which moves less (a busy machine still
+inflates it by a third or so): on 2 cores, 200 webhooks a second leave 10 ms
+of CPU for each. Afterwards it checks that no
 person was stored twice and that every message was stored once.
 """
 
