@@ -6,6 +6,7 @@ what it did, so the first source and every later touch stay known.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
@@ -99,6 +100,31 @@ def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def new_activity(
+    *,
+    contact: Contact,
+    kind: str,
+    summary: str = "",
+    source: str = "",
+    actor: Any = None,
+    data: Mapping[str, Any] | None = None,
+    subject: models.Model | None = None,
+    occurred_at: datetime | None = None,
+) -> Activity:
+    """Return an unsaved timeline entry; record_activities saves it."""
+    return Activity(
+        contact=contact,
+        kind=kind,
+        summary=summary[:500],
+        source=source,
+        actor=actor,
+        data=dict(data or {}),
+        occurred_at=occurred_at or timezone.now(),
+        content_type=ContentType.objects.get_for_model(subject) if subject else None,
+        object_id=subject.pk if subject else None,
+    )
+
+
 def record_activity(
     *,
     contact: Contact,
@@ -111,27 +137,72 @@ def record_activity(
     occurred_at: datetime | None = None,
 ) -> Activity:
     """Add an entry to the contact's timeline and mark them recently active."""
-    occurred_at = occurred_at or timezone.now()
-    activity = Activity.objects.create(
+    activity = new_activity(
         contact=contact,
         kind=kind,
-        summary=summary[:500],
+        summary=summary,
         source=source,
         actor=actor,
-        data=dict(data or {}),
+        data=data,
+        subject=subject,
         occurred_at=occurred_at,
-        content_type=ContentType.objects.get_for_model(subject) if subject else None,
-        object_id=subject.pk if subject else None,
     )
+    record_activities(contact, [activity])
+    return activity
+
+
+def record_activities(contact: Contact, activities: list[Activity]) -> None:
+    """Save timeline entries of one contact in one statement."""
+    insert_rows(activities)
     # Rewriting a contact row touches every index on it, so a burst of
     # messages moves "last activity" once a minute, not once a message.
-    stale_before = occurred_at - LAST_ACTIVITY_PRECISION
+    latest = max(activity.occurred_at for activity in activities)
+    stale_before = latest - LAST_ACTIVITY_PRECISION
     if contact.last_activity_at is None or contact.last_activity_at <= stale_before:
         Contact.objects.filter(
             pk=contact.pk, last_activity_at__lte=stale_before
-        ).update(last_activity_at=occurred_at)
-        contact.last_activity_at = occurred_at
-    return activity
+        ).update(last_activity_at=latest)
+        contact.last_activity_at = latest
+
+
+def insert_rows(rows: list[models.Model]) -> None:
+    """Insert unsaved rows of one model in one statement and set their ids.
+
+    What bulk_create does, minus compiling the statement anew on every call:
+    on a webhook that compiling costs more than the insert itself. Models with
+    database defaults go through bulk_create, which knows how to leave them out.
+    """
+    model = type(rows[0])
+    fields, head, placeholders, returning = _insert_statement(model)
+    if fields is None:
+        model.objects.bulk_create(rows)
+        return
+    params = [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        values = ", ".join([placeholders] * len(rows))
+        cursor.execute(f"{head}{values}{returning}", params)
+        ids = cursor.fetchall()
+    for row, (pk,) in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
+@functools.cache
+def _insert_statement(model: type[models.Model]) -> tuple[Any, str, str, str]:
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.pk]
+    if any(f.has_db_default() for f in fields) or not meta.pk.db_returning:
+        return None, "", "", ""
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    head = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
+    pk = connection.ops.quote_name(meta.pk.column)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return fields, head, placeholders, f" RETURNING {pk}"
 
 
 def normalized_identifiers(
@@ -173,23 +244,34 @@ def _lock_identifiers(identifiers: Iterable[tuple[str, str]]) -> None:
         )
 
 
+# Raw SQL on the capture path: every webhook runs these, and the ORM spends
+# longer compiling them than PostgreSQL spends answering. Pairs are matched
+# in Python: kind = ANY and value = ANY is one index scan, and a mixed pair
+# such as (email, <a phone>) can never match anyway.
+_OWNERS_SQL = (
+    "SELECT kind, value, contact_id FROM contacts_identifier"
+    " WHERE kind = ANY(%s) AND value = ANY(%s)"
+)
+
+
 def _find_owners(identifiers: list[tuple[str, str]]) -> _Match:
     """Lock and return the live contacts that own any of the identifiers."""
-    query = models.Q()
-    for kind, value in identifiers:
-        query |= models.Q(kind=kind, value=value)
+    kinds = sorted({kind for kind, _ in identifiers})
+    values = sorted({value for _, value in identifiers})
+    wanted = set(identifiers)
     for _ in range(_MAX_LOCK_ATTEMPTS):
-        rows = Identifier.objects.filter(query).values_list("kind", "value", "contact")
-        owners = {(kind, value): contact_id for kind, value, contact_id in rows}
+        with connection.cursor() as cursor:
+            cursor.execute(_OWNERS_SQL, [kinds, values])
+            rows = cursor.fetchall()
+        owners = {
+            (kind, value): contact_id
+            for kind, value, contact_id in rows
+            if (kind, value) in wanted
+        }
         contact_ids = sorted(set(owners.values()))
         if not contact_ids:
             return _Match(identifiers)
-        locked = {
-            c.pk: c
-            for c in Contact.objects.select_for_update()
-            .filter(pk__in=contact_ids)
-            .order_by("pk")
-        }
+        locked = _lock_contacts(contact_ids)
         # A merge that committed while we waited for the row locks moves
         # identifiers to the survivor: look again until nothing moved.
         if all(c.merged_into_id is None for c in locked.values()) and len(
@@ -197,6 +279,37 @@ def _find_owners(identifiers: list[tuple[str, str]]) -> _Match:
         ) == len(contact_ids):
             return _Match(identifiers, owners, locked)
     raise RuntimeError("Contacts kept changing while capturing; try again.")
+
+
+def _lock_contacts(contact_ids: list[int]) -> dict[int, Contact]:
+    """Lock the contacts for update in id order, so captures cannot deadlock."""
+    names, sql = _lock_contacts_statement()
+    if sql is None:
+        rows = Contact.objects.select_for_update().filter(pk__in=contact_ids)
+        return {c.pk: c for c in rows.order_by("pk")}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contact_ids])
+        rows = cursor.fetchall()
+    return {
+        contact.pk: contact
+        for contact in (Contact.from_db(connection.alias, names, row) for row in rows)
+    }
+
+
+@functools.cache
+def _lock_contacts_statement() -> tuple[list[str], str | None]:
+    fields = Contact._meta.concrete_fields
+    # A field whose database value needs converting goes through the ORM.
+    if any(
+        f.get_db_converters(connection)
+        or connection.ops.get_db_converters(f.get_col(Contact._meta.db_table))
+        for f in fields
+    ):
+        return [], None
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    sql = f"SELECT {columns} FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+    return [f.attname for f in fields], sql
 
 
 def _conflicting_kind(contacts: Iterable[Contact]) -> str | None:
@@ -238,10 +351,13 @@ def _fill_blanks(contact: Contact, details: Mapping[str, Any]) -> list[str]:
 def _add_identifiers(contact: Contact, match: _Match, source: str) -> list[str]:
     """Give the contact the captured identifiers nobody owns yet."""
     new = [pair for pair in match.identifiers if pair not in match.owners]
-    Identifier.objects.bulk_create(
-        Identifier(contact=contact, kind=kind, value=value, source=source)
-        for kind, value in new
-    )
+    if new:
+        insert_rows(
+            [
+                Identifier(contact=contact, kind=kind, value=value, source=source)
+                for kind, value in new
+            ]
+        )
     changed = []
     for kind, value in new:
         match.owners[(kind, value)] = contact.pk
@@ -267,7 +383,9 @@ def _flag_duplicates(contact: Contact, others: Iterable[Contact], reason: str) -
             )
 
 
-@transaction.atomic
+# No savepoint: a capture runs inside the transaction of the message, draft
+# or quote it is about, and a failed capture fails that whole transaction.
+@transaction.atomic(savepoint=False)
 def capture_contact(
     *,
     source: str,
@@ -306,8 +424,10 @@ def capture_contact(
     }
     if not match.contacts:
         contact = _create_prospect(source, details, match, actor)
+        entries = [_created_entry(contact, source, actor)]
         if kind != ActivityKind.CAPTURED:
-            record_activity(contact=contact, summary=summary, **event)
+            entries.append(new_activity(contact=contact, summary=summary, **event))
+        record_activities(contact, entries)
         return CaptureResult(contact=contact, created=True)
 
     merged: list[Contact] = []
@@ -359,9 +479,13 @@ def _create_prospect(
     for kind, value in match.identifiers:
         if kind in ("email", "phone") and not getattr(contact, kind):
             setattr(contact, kind, value)
-    contact.save()
+    insert_rows([contact])
     _add_identifiers(contact, match, source)
-    record_activity(
+    return contact
+
+
+def _created_entry(contact: Contact, source: str, actor: Any) -> Activity:
+    return new_activity(
         contact=contact,
         kind=ActivityKind.CREATED,
         source=source,
@@ -369,7 +493,6 @@ def _create_prospect(
         summary=f"New prospect from {Source(source).label}",
         occurred_at=contact.created_at,
     )
-    return contact
 
 
 def _related_fields() -> list[models.ForeignKey]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import make_msgid
 
 import requests
 from django.conf import settings
@@ -46,22 +45,45 @@ def _post(url: str, **kwargs: object) -> requests.Response:
             response.status_code,
             response.text[:500],
         )
-        code, text = _error_of(response)
+        code, text, transient = _error_of(response)
+        if transient:
+            raise TemporaryFailure(f"provider answered {code}: {text}")
         raise PermanentFailure(text, code)
     return response
 
 
-def _error_of(response: requests.Response) -> tuple[str, str]:
+# Meta answers rate limits with 400 and these codes, or flags an error as
+# transient itself; either is worth a retry later.
+META_THROTTLED = {"4", "17", "32", "613"}
+
+
+def _error_of(response: requests.Response) -> tuple[str, str, bool]:
+    """Return the provider's error code and text, and whether to retry."""
     try:
         data = response.json()
     except ValueError:
-        return str(response.status_code), response.text[:300]
+        return str(response.status_code), response.text[:300], False
     error = data.get("error", data) if isinstance(data, dict) else {}
     if not isinstance(error, dict):
         error = {"message": str(error)}
     code = str(error.get("code") or response.status_code)
     text = error.get("message") or response.text[:300]
-    return code, str(text)
+    transient = bool(error.get("is_transient")) or code in META_THROTTLED
+    return code, str(text), transient
+
+
+def _provider_id(reply: requests.Response, key: str) -> str:
+    """Return the id the provider gave the message, "" if its answer lacks one.
+
+    The message went out either way: failing here would send it again.
+    """
+    try:
+        return str(reply.json()[key])
+    except (ValueError, KeyError, TypeError):
+        logger.warning(
+            "provider accepted a message without its %s: %s", key, reply.text[:300]
+        )
+        return ""
 
 
 def send_sms(message: Message) -> tuple[str, str]:
@@ -79,8 +101,8 @@ def send_sms(message: Message) -> tuple[str, str]:
     else:
         data["From"] = settings.TWILIO_FROM_NUMBER
     auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
-    reply = _post(url, data=data, auth=auth).json()
-    return reply["sid"], DeliveryStatus.SENT
+    reply = _post(url, data=data, auth=auth)
+    return _provider_id(reply, "sid"), DeliveryStatus.SENT
 
 
 def send_meta(message: Message) -> tuple[str, str]:
@@ -91,8 +113,8 @@ def send_meta(message: Message) -> tuple[str, str]:
         "message": {"text": message.body},
     }
     params = {"access_token": settings.META_PAGE_ACCESS_TOKEN}
-    reply = _post(url, json=payload, params=params).json()
-    return reply["message_id"], DeliveryStatus.SENT
+    reply = _post(url, json=payload, params=params)
+    return _provider_id(reply, "message_id"), DeliveryStatus.SENT
 
 
 def send_google_business(message: Message) -> tuple[str, str]:
@@ -108,31 +130,32 @@ def send_google_business(message: Message) -> tuple[str, str]:
         "text": message.body,
     }
     headers = {"Authorization": f"Bearer {settings.GOOGLE_BUSINESS_ACCESS_TOKEN}"}
-    reply = _post(url, json=payload, headers=headers).json()
-    return reply.get("name") or str(message.uid), DeliveryStatus.SENT
+    reply = _post(url, json=payload, headers=headers)
+    return _provider_id(reply, "name") or str(message.uid), DeliveryStatus.SENT
 
 
 def _thread_headers(message: Message) -> dict[str, str]:
     """Return In-Reply-To and References so mail clients keep one thread."""
-    earlier = (
+    latest = (
         Message.objects.filter(
-            channel=Channel.EMAIL,
-            handle=message.handle,
-            created_at__lt=message.created_at,
+            conversation=message.conversation_id, created_at__lt=message.created_at
         )
         .exclude(provider_id="")
-        .order_by("created_at")
+        .order_by("-created_at")[:20]
     )
+    earlier = list(reversed(latest))
     ids = [m.provider_id for m in earlier]
     last_in = [m.provider_id for m in earlier if m.direction == Direction.IN] or ids
     if not ids:
         return {}
-    return {"In-Reply-To": last_in[-1], "References": " ".join(ids[-20:])}
+    return {"In-Reply-To": last_in[-1], "References": " ".join(ids)}
 
 
 def send_email(message: Message) -> tuple[str, str]:
     domain = settings.INBOUND_EMAIL_ADDRESS.rpartition("@")[2] or "localhost"
-    message_id = make_msgid(domain=domain)
+    # Made from our own id, so a send repeated after a crash carries the same
+    # Message-ID and mail systems that dedupe on it show it once.
+    message_id = f"<{message.uid}@{domain}>"
     email = EmailMessage(
         subject=message.subject or "Your message",
         body=message.body,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -18,6 +19,7 @@ from django import forms
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -35,6 +37,7 @@ from inbox.providers import Inbound, split_name
 SALT = "inbox.chat.visitor"
 MAX_TEXT = 4000
 POLL_LIMIT = 100
+RESEND_WINDOW = timedelta(minutes=1)
 
 
 def issue_token(visitor: ChatVisitor) -> str:
@@ -187,10 +190,15 @@ def _poll(request: HttpRequest, visitor: ChatVisitor) -> HttpResponse:
         after = int(request.GET.get("after") or 0)
     except ValueError:
         return _error("after must be a message id.")
+    # Ids are handed out before commit, so a message can become visible after
+    # one with a higher id: the last minute is sent again, and the widget
+    # skips what it already shows.
+    recent = timezone.now() - RESEND_WINDOW
     found = list(
         Message.objects.filter(
-            channel=Channel.CHAT, handle=visitor.handle, pk__gt=after
+            conversation__channel=Channel.CHAT, conversation__handle=visitor.handle
         )
+        .filter(Q(pk__gt=after) | Q(created_at__gte=recent))
         .exclude(direction=Direction.OUT, status=DeliveryStatus.QUEUED)
         .order_by("pk")[:POLL_LIMIT]
     )

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlparse
 
 from django.http import HttpRequest
-from twilio.request_validator import RequestValidator
+from django.utils.dateparse import parse_datetime
+from twilio.request_validator import RequestValidator, add_port, remove_port
 
 from contacts.models import Channel, Source
 
@@ -67,7 +69,22 @@ def twilio_signature_ok(request: HttpRequest, auth_token: str) -> bool:
     if not auth_token or not signature:
         return False
     validator = RequestValidator(auth_token)
-    return validator.validate(request.build_absolute_uri(), request.POST, signature)
+    url = urlparse(request.build_absolute_uri())
+    # Twilio signs the URL sometimes with its port and sometimes without (its
+    # own validator tries both): the URL as received first, so that a valid
+    # request usually costs one HMAC rather than two.
+    received = url.geturl()
+    other = remove_port(url) if url.port else add_port(url)
+    return any(
+        _same(validator.compute_signature(candidate, request.POST), signature)
+        for candidate in (received, other)
+    )
+
+
+def _same(expected: str, given: str) -> bool:
+    # Bytes, because compare_digest refuses str with non-ASCII characters,
+    # which anyone can put in a header.
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -83,8 +100,7 @@ def meta_signature_ok(body: bytes, header: str, app_secret: str) -> bool:
     """Check X-Hub-Signature-256 (sha256=<hex>) over the raw body."""
     if not app_secret or not header.startswith("sha256="):
         return False
-    expected = hmac_hex(app_secret, body)
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    return _same(hmac_hex(app_secret, body), header.removeprefix("sha256="))
 
 
 def google_signature(partner_key: str, body: bytes) -> str:
@@ -96,7 +112,7 @@ def google_signature_ok(body: bytes, header: str, partner_key: str) -> bool:
     """Check X-Goog-Signature: Base64 HMAC-SHA512 of the raw body."""
     if not partner_key or not header:
         return False
-    return hmac.compare_digest(google_signature(partner_key, body), header.strip())
+    return _same(google_signature(partner_key, body), header.strip())
 
 
 # Parsers --------------------------------------------------------------------
@@ -143,8 +159,17 @@ def parse_twilio_sms(post: Mapping[str, str]) -> Inbound:
 def _from_millis(value: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+def _from_rfc3339(value: Any) -> datetime | None:
+    # Google writes nanoseconds; parse_datetime keeps the microseconds.
+    try:
+        parsed = parse_datetime(str(value or ""))
+    except ValueError:
+        return None
+    return parsed if parsed and parsed.tzinfo else None
 
 
 def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
@@ -160,75 +185,114 @@ def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
         raise UnknownPayload("object is neither page nor instagram")
     channel = Channel.MESSENGER if payload["object"] == "page" else Channel.INSTAGRAM
     entries = payload.get("entry")
-    if not isinstance(entries, list):
-        raise UnknownPayload("entry is not a list")
-    messages: list[tuple[int, Inbound]] = []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UnknownPayload("entry is not a list of objects")
+    messages: list[tuple[float, Inbound]] = []
     delivered: list[str] = []
     for entry in entries:
-        for event in (entry or {}).get("messaging") or []:
+        events = entry.get("messaging") or []
+        if not isinstance(events, list):
+            raise UnknownPayload("messaging is not a list")
+        for event in events:
             if not isinstance(event, dict):
                 raise UnknownPayload("messaging event is not an object")
-            delivered += (event.get("delivery") or {}).get("mids") or []
+            delivered += _delivered_mids(event.get("delivery"))
             inbound = _meta_message(channel, event)
             if inbound:
-                messages.append((int(event.get("timestamp") or 0), inbound))
+                written = inbound.sent_at.timestamp() if inbound.sent_at else 0
+                messages.append((written, inbound))
     messages.sort(key=lambda item: item[0])
     return [inbound for _, inbound in messages], delivered
+
+
+def _delivered_mids(delivery: Any) -> list[str]:
+    mids = delivery.get("mids") if isinstance(delivery, dict) else None
+    return [str(mid) for mid in mids] if isinstance(mids, list) else []
 
 
 def _meta_message(channel: str, event: dict[str, Any]) -> Inbound | None:
     message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None
-    sender = (event.get("sender") or {}).get("id")
-    if not sender or not message.get("mid"):
+    sender = event.get("sender")
+    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    if not sender_id or not message.get("mid"):
         raise UnknownPayload("message without sender.id or mid")
+    attachments = message.get("attachments")
     media = [
-        {"url": a["payload"]["url"], "content_type": a.get("type", "")}
-        for a in message.get("attachments") or []
-        if isinstance(a, dict) and (a.get("payload") or {}).get("url")
+        {"url": str(a["payload"]["url"]), "content_type": str(a.get("type", ""))}
+        for a in (attachments if isinstance(attachments, list) else [])
+        if isinstance(a, dict)
+        and isinstance(a.get("payload"), dict)
+        and a["payload"].get("url")
     ]
     return Inbound(
         channel=channel,
-        handle=str(sender),
-        provider_id=message["mid"],
-        body=message.get("text", ""),
+        handle=str(sender_id),
+        provider_id=str(message["mid"]),
+        body=str(message.get("text") or ""),
         media=media,
         sent_at=_from_millis(event.get("timestamp")),
     )
 
 
-def parse_google_business(payload: Any) -> Inbound | None:
-    """Return the user's message, or None for receipts and status events."""
+def parse_google_business(
+    payload: Any,
+) -> tuple[Inbound | None, list[tuple[str, str]]]:
+    """Return the user's message, if any, and receipts for our own messages.
+
+    Receipts come as (message name, receipt type); typing indicators carry
+    neither. A tap on a suggestion (such as a conversation starter) is the
+    person's answer, stored like a message.
+    """
     if not isinstance(payload, dict) or not payload.get("conversationId"):
         raise UnknownPayload("conversationId missing")
-    if "message" not in payload:
-        if any(k in payload for k in ("receipts", "userStatus", "suggestionResponse")):
-            return None
-        raise UnknownPayload("neither a message nor a known event")
-    message = payload["message"]
-    if not isinstance(message, dict):
-        raise UnknownPayload("message is not an object")
-    message_id = message.get("name") or message.get("messageId")
+    if isinstance(payload.get("message"), dict):
+        return _google_message(payload, payload["message"]), []
+    if isinstance(payload.get("suggestionResponse"), dict):
+        return _google_message(payload, payload["suggestionResponse"]), []
+    if isinstance(payload.get("receipts"), dict):
+        return None, _google_receipts(payload["receipts"])
+    if "userStatus" in payload:
+        return None, []
+    raise UnknownPayload("neither a message nor a known event")
+
+
+def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound:
+    # A message has a name and a messageId; a suggestion response its
+    # message's name only.
+    message_id = (
+        message.get("name") or message.get("messageId") or message.get("message")
+    )
     if not message_id:
         raise UnknownPayload("message without name or messageId")
-    name = ((payload.get("context") or {}).get("userInfo") or {}).get("displayName")
-    first, _, last = (name or "").partition(" ")
-    details = {"first_name": first[:150], "last_name": last[:150]} if name else {}
+    context = payload.get("context")
+    user = context.get("userInfo") if isinstance(context, dict) else None
+    user = user if isinstance(user, dict) else {}
     media = []
-    if image := message.get("image"):
-        url = (image.get("contentInfo") or {}).get("fileUrl")
-        if url:
-            media.append({"url": url, "content_type": "image"})
+    image = message.get("image")
+    info = image.get("contentInfo") if isinstance(image, dict) else None
+    if isinstance(info, dict) and info.get("fileUrl"):
+        media.append({"url": str(info["fileUrl"]), "content_type": "image"})
     return Inbound(
         channel=Channel.GOOGLE_BUSINESS,
-        handle=payload["conversationId"],
-        provider_id=message_id,
-        body=message.get("text", ""),
-        details=details,
+        handle=str(payload["conversationId"]),
+        provider_id=str(message_id),
+        body=str(message.get("text") or ""),
+        details=split_name(str(user.get("displayName") or "")),
         media=media,
         headers={"requestId": str(payload.get("requestId", ""))},
+        sent_at=_from_rfc3339(message.get("createTime") or payload.get("sendTime")),
     )
+
+
+def _google_receipts(receipts: dict[str, Any]) -> list[tuple[str, str]]:
+    items = receipts.get("receipts")
+    return [
+        (str(item["message"]), str(item.get("receiptType", "")))
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and item.get("message")
+    ]
 
 
 def split_name(name: str) -> dict[str, str]:

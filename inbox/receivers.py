@@ -21,16 +21,28 @@ from inbox.providers import Inbound, UnknownPayload, split_name
 logger = logging.getLogger(__name__)
 
 
-def _message_id(message: AnymailInboundMessage, event: AnymailInboundEvent) -> str:
+def _message_id(
+    message: AnymailInboundMessage, event: AnymailInboundEvent, esp_name: str
+) -> str:
+    """Return what recognises a retried delivery of this email."""
     if message_id := (message.get("Message-ID") or "").strip():
         return message_id
-    # Without a Message-ID, a stable digest of the raw message still lets a
-    # retried delivery be recognised.
-    raw = message.as_bytes() if hasattr(message, "as_bytes") else b""
-    return "<sha256-" + hashlib.sha256(raw).hexdigest() + "@inbound>"
+    if event.event_id:
+        return f"<{esp_name.lower()}-{event.event_id}@inbound>"
+    # Neither: a digest of what the sender wrote. Not of the raw message,
+    # whose MIME boundaries may be made up afresh on every delivery.
+    parts = [str(message.get(name) or "") for name in ("From", "To", "Date", "Subject")]
+    parts += [message.text or "", message.html or ""]
+    parts += [
+        f"{a.get_filename()}:{len(a.get_content_bytes())}" for a in message.attachments
+    ]
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return f"<sha256-{digest}@inbound>"
 
 
-def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> Inbound:
+def parse_email(
+    message: AnymailInboundMessage, event: AnymailInboundEvent, esp_name: str = ""
+) -> Inbound:
     sender = message.from_email
     if sender is None or not sender.addr_spec:
         raise UnknownPayload("email without a From address")
@@ -52,7 +64,7 @@ def parse_email(message: AnymailInboundMessage, event: AnymailInboundEvent) -> I
         channel=Channel.EMAIL,
         handle=address,
         email=address,
-        provider_id=_message_id(message, event)[:255],
+        provider_id=_message_id(message, event, esp_name)[:255],
         subject=message.subject or "",
         body=body.strip(),
         details=split_name(sender.display_name or ""),
@@ -73,7 +85,7 @@ def receive_email(
         )
         raise PermissionDenied("Inbound email needs ANYMAIL_WEBHOOK_SECRET.")
     try:
-        message = parse_email(event.message, event)
+        message = parse_email(event.message, event, esp_name)
     except UnknownPayload as error:
         # Acknowledged (anymail answers 200) so the provider stops retrying
         # a message that can never be stored; the log says why.

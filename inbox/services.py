@@ -118,56 +118,116 @@ def attach_to_conversation(message: Message, contact: Contact) -> int:
     return conversation_id
 
 
-# Stores a webhook's message unless its provider id is known: a retry (even
-# one racing the first delivery, which waits for that commit) returns no row.
-_INSERT_INBOUND = """
+class _StoredMeanwhile(Exception):
+    """A retry of a message whose first delivery committed while we worked."""
+
+
+# The message's id is taken first so that the person's timeline entry can
+# point at it; the row itself is written once, with its person and
+# conversation, in _FILE_INBOUND. Most retries arrive after the first delivery
+# committed and stop here.
+_RESERVE_INBOUND = """
+SELECT nextval(pg_get_serial_sequence('inbox_message', 'id')),
+       (SELECT id FROM inbox_message
+        WHERE channel = %s AND provider_id = %s AND NOT (provider_id = ''))
+"""
+
+# One statement: find or open the conversation, move it forward, and store
+# the message in it. A retry racing the first delivery waits here for that
+# commit and gets no row back. The preview follows the newest message even
+# when webhooks arrive out of order.
+_FILE_INBOUND = """
+WITH conversation AS (
+    INSERT INTO inbox_conversation AS c
+        (contact_id, channel, handle, created_at, last_message_at,
+         last_inbound_at, last_preview, last_direction, unread_count)
+    VALUES (%(contact)s, %(channel)s, %(handle)s, %(at)s, %(at)s,
+            %(at)s, %(preview)s, 'in', 1)
+    ON CONFLICT (channel, handle) DO UPDATE SET
+        contact_id = EXCLUDED.contact_id,
+        last_preview = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+            THEN EXCLUDED.last_preview ELSE c.last_preview END,
+        last_direction = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
+            THEN EXCLUDED.last_direction ELSE c.last_direction END,
+        last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
+        last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+        unread_count = c.unread_count + 1
+    RETURNING id
+)
 INSERT INTO inbox_message
-    (uid, channel, direction, handle, provider_id, subject, body, media, headers,
-     status, error_code, error, attempts, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', 0, %s)
+    (id, uid, conversation_id, contact_id, channel, direction, handle,
+     provider_id, subject, body, media, headers, status, error_code, error,
+     attempts, created_at)
+SELECT %(id)s, %(uid)s, conversation.id, %(contact)s, %(channel)s, 'in',
+       %(handle)s, %(provider_id)s, %(subject)s, %(body)s, %(media)s,
+       %(headers)s, %(status)s, '', '', 0, %(at)s
+FROM conversation
 ON CONFLICT (channel, provider_id) WHERE NOT (provider_id = '') DO NOTHING
-RETURNING id
+RETURNING conversation_id
 """
 
 
-def _insert_inbound(inbound: Inbound) -> Message | None:
-    message = Message(
+def _new_inbound(inbound: Inbound) -> Message:
+    # A message is placed at the time the provider says it was written, so a
+    # late retry or an out-of-order batch still reads in order; never later
+    # than now, whatever the provider's clock says.
+    now = timezone.now()
+    written = min(inbound.sent_at, now) if inbound.sent_at else now
+    return Message(
         channel=inbound.channel,
         direction=Direction.IN,
-        handle=inbound.handle,
-        provider_id=inbound.provider_id,
+        handle=inbound.handle[:254],
+        provider_id=inbound.provider_id[:255],
         subject=inbound.subject[:300],
         body=inbound.body,
         media=inbound.media,
         headers=inbound.headers,
         status=DeliveryStatus.RECEIVED,
+        created_at=written,
     )
+
+
+def _reserve_id(message: Message) -> int | None:
+    """Give the message its id; return the id of its stored twin, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_INBOUND, [message.channel, message.provider_id])
+        message.pk, existing = cursor.fetchone()
+    return existing
+
+
+def _file_inbound(message: Message, contact: Contact) -> None:
+    """Store the message in the person's conversation for its channel handle.
+
+    The handle may have moved to another person since (staff edited a phone
+    number, or a merge): the conversation follows the identity engine.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_INBOUND,
-            [
-                message.uid,
-                message.channel,
-                message.direction,
-                message.handle,
-                message.provider_id,
-                message.subject,
-                message.body,
-                json.dumps(message.media),
-                json.dumps(message.headers),
-                message.status,
-                message.created_at,
-            ],
+            _FILE_INBOUND,
+            {
+                "id": message.pk,
+                "uid": message.uid,
+                "contact": contact.pk,
+                "channel": message.channel,
+                "handle": message.handle,
+                "provider_id": message.provider_id,
+                "subject": message.subject,
+                "body": message.body,
+                "media": json.dumps(message.media),
+                "headers": json.dumps(message.headers),
+                "status": message.status,
+                "at": message.created_at,
+                "preview": message.preview,
+            },
         )
         row = cursor.fetchone()
     if row is None:
-        return None
-    message.pk = row[0]
+        raise _StoredMeanwhile
+    message.conversation_id = row[0]
+    message.contact = contact
     message._state.adding = False
-    return message
 
 
-@transaction.atomic
 def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
     """Store an inbound message once, with its conversation and its person.
 
@@ -175,13 +235,40 @@ def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
     message_received signal, inside this transaction. `notify` tells the
     person's owner by email (demo data does not).
     """
-    message = _insert_inbound(inbound)
-    if message is None:
+    try:
+        return _receive(inbound, notify=notify)
+    except _StoredMeanwhile:
+        # Everything this delivery did was rolled back with it.
         existing = Message.objects.get(
-            channel=inbound.channel, provider_id=inbound.provider_id
+            channel=inbound.channel, provider_id=inbound.provider_id[:255]
         )
         return Received(existing, created=False)
 
+
+@transaction.atomic
+def _receive(inbound: Inbound, *, notify: bool) -> Received:
+    message = _new_inbound(inbound)
+    if existing := _reserve_id(message):
+        return Received(Message.objects.get(pk=existing), created=False)
+
+    # A sender no identifier can name (an SMS short code, a sender name)
+    # stays with the person already on that handle's conversation, rather
+    # than becoming a new prospect with every message.
+    nameless = not (inbound.email or inbound.phone or inbound.handles)
+    known = _known_by_handle(message, inbound.source) if nameless else None
+    contacts = [known] if known else _announce(message, inbound)
+    if not contacts:
+        raise RuntimeError("no receiver linked the message to a person")
+    if inbound.files:
+        store_files(message, inbound.files)
+    if inbound.channel == Channel.SMS:
+        apply_sms_keyword(contact=contacts[0], body=inbound.body)
+    _after_commit(message, contacts[0], notify=notify)
+    return Received(message, created=True)
+
+
+def _announce(message: Message, inbound: Inbound) -> list[Contact]:
+    """Have `prospects` find or create the person and file the message."""
     contacts: list[Contact] = []
     message_received.send(
         sender=Message,
@@ -193,18 +280,35 @@ def receive_message(inbound: Inbound, *, notify: bool = True) -> Received:
         summary=message.preview,
         data={"channel": inbound.channel, "message_id": message.pk},
         subject=message,
+        occurred_at=message.created_at,
         link=lambda contact: (
-            contacts.append(contact) or attach_to_conversation(message, contact)
+            contacts.append(contact) or _file_inbound(message, contact)
         ),
     )
-    if not contacts:
-        raise RuntimeError("no receiver linked the message to a person")
-    if inbound.files:
-        store_files(message, inbound.files)
-    if inbound.channel == Channel.SMS:
-        apply_sms_keyword(contact=contacts[0], body=inbound.body)
-    _after_commit(message, contacts[0], notify=notify)
-    return Received(message, created=True)
+    return contacts
+
+
+def _known_by_handle(message: Message, source: str) -> Contact | None:
+    """File the message with the person of its handle's conversation, if any."""
+    contact_id = (
+        Conversation.objects.filter(channel=message.channel, handle=message.handle)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if contact_id is None:
+        return None
+    contact = live_contact(Contact.objects.select_for_update().get(pk=contact_id))
+    record_activity(
+        contact=contact,
+        kind=ActivityKind.MESSAGE_IN,
+        source=source,
+        summary=message.preview,
+        data={"channel": message.channel, "message_id": message.pk},
+        subject=message,
+        occurred_at=message.created_at,
+    )
+    _file_inbound(message, contact)
+    return contact
 
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -380,7 +484,9 @@ def send_message(
 
 def _reply_subject(channel: str, handle: str) -> str:
     last = (
-        Message.objects.filter(channel=channel, handle=handle)
+        Message.objects.filter(
+            conversation__channel=channel, conversation__handle=handle
+        )
         .exclude(subject="")
         .order_by("-created_at")
         .values_list("subject", flat=True)
@@ -501,6 +607,7 @@ def record_delivery(
         .filter(channel=channel, provider_id=provider_id, direction=Direction.OUT)
         .first()
     )
+    provider_id, status = provider_id[:255], status[:24]
     event, created = DeliveryEvent.objects.get_or_create(
         channel=channel,
         provider_id=provider_id,

@@ -10,6 +10,7 @@ arguments:
     summary: the timeline text (the message, shortened)
     data: extra facts for the timeline entry (channel, message id, ...)
     subject: the stored message, which the timeline entry points at
+    occurred_at: when the person wrote it (the provider's time when known)
     link: a callable taking the Contact, which attaches the conversation
 """
 

@@ -26,6 +26,9 @@ from inbox.providers import UnknownPayload
 
 logger = logging.getLogger(__name__)
 
+# Google's receipt types in the words of our delivery statuses.
+GOOGLE_RECEIPTS = {"DELIVERED": "delivered", "READ": "read"}
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -171,11 +174,18 @@ def google_business(request: HttpRequest) -> HttpResponse:
     payload = None
     try:
         payload = _json(request.body)
-        inbound = providers.parse_google_business(payload)
+        inbound, receipts = providers.parse_google_business(payload)
     except UnknownPayload as error:
         return _bad_request("google business", error, payload)
     if inbound is not None:
         _receive(inbound)
+    for name, receipt in receipts:
+        if receipt in GOOGLE_RECEIPTS:
+            services.record_delivery(
+                channel=Channel.GOOGLE_BUSINESS,
+                provider_id=name,
+                status=GOOGLE_RECEIPTS[receipt],
+            )
     return JsonResponse({})
 
 

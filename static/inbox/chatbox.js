@@ -21,6 +21,7 @@
   var openPoll = 3000, closedPoll = 20000;
   var state = load();
   var lastId = 0, timer = null, unread = 0, isOpen = false, starting = null, caughtUp = false;
+  var shown = {};
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -49,6 +50,7 @@
   var style = el("style");
   style.textContent = [
     ":host{all:initial}",
+    "[hidden]{display:none!important}",
     "*{box-sizing:border-box;font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
     ".launcher{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;border:0;border-radius:28px;",
     "padding:14px 20px;background:" + color + ";color:#fff;font-weight:600;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}",
@@ -57,7 +59,6 @@
     ".panel{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483001;width:360px;max-width:calc(100vw - 24px);",
     "height:520px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;color:#1c2430;",
     "border-radius:12px;box-shadow:0 12px 40px rgba(0,0,0,.3);overflow:hidden}",
-    ".panel[hidden]{display:none}",
     ".head{display:flex;justify-content:space-between;align-items:center;padding:12px 14px;background:" + color + ";color:#fff}",
     ".head strong{font-weight:700}.close{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1}",
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9;margin:0;list-style:none}",
@@ -67,7 +68,8 @@
     ".msg.note{color:#5b6676;font-size:13px}.msg.failed{opacity:.6}",
     ".intro{display:grid;gap:6px;padding:10px 12px;border-top:1px solid #dde1e7;font-size:13px}",
     ".intro input{width:100%;padding:8px;border:1px solid #c5ccd6;border-radius:6px;font-size:16px}",
-    ".intro .row{display:flex;gap:6px}.intro .skip{background:none;border:0;color:" + color + ";cursor:pointer;padding:0;text-align:left}",
+    ".intro .row{display:flex;gap:6px}.skip,.later{background:none;border:0;color:" + color + ";cursor:pointer;padding:0;text-align:left;font-size:13px}",
+    ".later{margin:0 12px 8px;text-decoration:underline}",
     "form.send{display:flex;gap:8px;padding:10px;border-top:1px solid #dde1e7}",
     "form.send textarea{flex:1;resize:none;min-height:44px;max-height:120px;padding:10px;border:1px solid #c5ccd6;border-radius:8px;font-size:16px}",
     "form.send button{border:0;border-radius:8px;padding:0 16px;background:" + color + ";color:#fff;font-weight:600;cursor:pointer}",
@@ -97,6 +99,9 @@
   intro.appendChild(nameInput);
   intro.appendChild(contactInput);
   intro.appendChild(skip);
+  // Someone who skipped may still leave an address later; it goes with the
+  // next message, and joins the chat to what MioCRM knows about them.
+  var later = el("button", { type: "button", class: "later", hidden: "" }, "Add your email or phone");
   var error = el("div", { class: "error", role: "alert" });
   var form = el("form", { class: "send" });
   var text = el("textarea", { name: "text", rows: "1", placeholder: "Type your message…", "aria-label": "Your message", maxlength: "4000", required: "" });
@@ -106,6 +111,7 @@
   panel.appendChild(head);
   panel.appendChild(log);
   panel.appendChild(intro);
+  panel.appendChild(later);
   panel.appendChild(error);
   panel.appendChild(form);
   root.appendChild(launcher);
@@ -115,6 +121,10 @@
   if (state.introDone) intro.hidden = true;
   nameInput.value = state.name || "";
   contactInput.value = state.contact || "";
+  function offerLater() {
+    later.hidden = !(state.introDone && !state.email && !state.phone);
+  }
+  offerLater();
 
   // --- server -------------------------------------------------------------
   function request(method, path, body) {
@@ -133,6 +143,7 @@
         if (!response.ok) {
           var err = new Error(data.error || "Something went wrong. Please try again.");
           err.fields = data.fields;
+          err.status = response.status;
           throw err;
         }
         return data;
@@ -153,11 +164,18 @@
   }
 
   function show(message) {
-    if (message.id <= lastId) return;
-    var pending = log.querySelector('[data-client="' + message.client + '"]');
-    if (pending && message.client) pending.remove();
-    lastId = message.id;
-    log.appendChild(el("li", { class: "msg " + (message.from === "staff" ? "staff" : "visitor"), "data-id": String(message.id) }, message.text));
+    var pending = message.client && log.querySelector('[data-client="' + message.client + '"]');
+    if (pending) pending.remove();
+    if (shown[message.id]) return;
+    shown[message.id] = true;
+    lastId = Math.max(lastId, message.id);
+    var item = el("li", { class: "msg " + (message.from === "staff" ? "staff" : "visitor"), "data-id": String(message.id) }, message.text);
+    // In id order: the visitor's own message may come back after a staff
+    // reply that was stored while it was on its way.
+    var next = Array.prototype.find.call(log.querySelectorAll("li[data-id]"), function (node) {
+      return Number(node.getAttribute("data-id")) > message.id;
+    });
+    log.insertBefore(item, next || log.querySelector("li[data-client]"));
     log.scrollTop = log.scrollHeight;
     if (message.from === "staff" && !isOpen && caughtUp) {
       unread += 1;
@@ -198,16 +216,23 @@
     log.scrollTop = log.scrollHeight;
     text.value = "";
     send.disabled = true;
-    ensureToken().then(function () {
-      return request("POST", "messages/", { text: body, client_id: clientId, name: who.name, email: who.email, phone: who.phone });
+    var message = { text: body, client_id: clientId, name: who.name, email: who.email, phone: who.phone };
+    function post() {
+      return ensureToken().then(function () { return request("POST", "messages/", message); });
+    }
+    post().catch(function (err) {
+      // A token the server forgot was dropped by request(): once more, anew.
+      if (err.status === 403) return post();
+      throw err;
     }).then(function (data) {
       state.introDone = true;
       state.name = who.name; state.email = who.email; state.phone = who.phone;
       state.contact = contactInput.value;
       save();
       intro.hidden = true;
+      offerLater();
       data.message.client = clientId;
-      if (data.message.id > lastId) show(data.message); else pending.remove();
+      show(data.message);
       poll();
     }).catch(function (err) {
       pending.classList.add("failed");
@@ -230,7 +255,15 @@
     intro.hidden = true;
     state.introDone = true;
     save();
+    offerLater();
     text.focus();
+  });
+  later.addEventListener("click", function () {
+    state.introDone = false;
+    save();
+    intro.hidden = false;
+    offerLater();
+    contactInput.focus();
   });
 
   function setOpen(open) {

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from contacts.models import Contact, Identifier
+from contacts.models import ActivityKind, Contact, Identifier
 from inbox.models import Conversation, Message
 from tests.inbox.conftest import post_twilio, sms_payload
 
@@ -68,3 +68,25 @@ def test_simultaneous_retries_of_one_message_store_it_once() -> None:
 
     assert statuses == [200] * 5
     assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_retries_count_once_on_the_timeline_and_as_unread() -> None:
+    barrier = threading.Barrier(5)
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            post_twilio(Client(), "/webhooks/twilio/sms/", sms_payload())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    contact = Contact.objects.get()
+    assert contact.activities.filter(kind=ActivityKind.MESSAGE_IN).count() == 1
+    assert Conversation.objects.get().unread_count == 1

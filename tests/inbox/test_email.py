@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import pytest
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import AnymailInboundEvent
 
 from contacts.models import Contact, Source
 from contacts.services import capture_contact
 from inbox.models import Message
+from inbox.receivers import parse_email
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +105,45 @@ def test_retried_email_is_stored_once(client: Any) -> None:
     assert Message.objects.count() == 1
 
 
+def test_retried_email_without_message_id_is_known_by_the_providers_id(
+    client: Any,
+) -> None:
+    payload = postmark(Headers=[])
+
+    post(client, payload)
+    post(client, payload)
+
+    assert Message.objects.get().provider_id == (
+        "<postmark-73e6d360-66eb-11e1-8e72-a8904824019b@inbound>"
+    )
+
+
+def test_email_with_neither_id_is_known_by_what_the_sender_wrote() -> None:
+    def delivery() -> AnymailInboundEvent:
+        # Built afresh each time, as each retry is: new MIME boundaries.
+        message = AnymailInboundMessage.construct(
+            from_email="Ana <ana@example.com>",
+            to="hello@sparkle.example",
+            subject="Quote",
+            text="Two rooms?",
+            html="<p>Two rooms?</p>",
+            attachments=[
+                AnymailInboundMessage.construct_attachment(
+                    "image/png", b"\x89PNG rooms", filename="rooms.png"
+                )
+            ],
+        )
+        return AnymailInboundEvent(event_type="inbound", message=message)
+
+    first, retry = delivery(), delivery()
+
+    assert first.message.as_bytes() != retry.message.as_bytes()
+    assert (
+        parse_email(first.message, first).provider_id
+        == parse_email(retry.message, retry).provider_id
+    )
+
+
 def test_wrong_webhook_secret_is_refused_and_writes_nothing(client: Any) -> None:
     response = post(client, postmark(), **auth("mailhook:guess"))
 
@@ -159,4 +203,63 @@ def test_inbound_email_is_refused_while_no_webhook_secret_is_set(
     response = client.post(URL, json.dumps(postmark()), content_type="application/json")
 
     assert response.status_code == 403
+    assert Message.objects.count() == 0
+
+
+MAILGUN_KEY = "mailgun-webhook-signing-key"
+
+
+def mailgun(signature: str = "") -> dict[str, str]:
+    """Return the fields Mailgun's forward() route posts (fully parsed)."""
+    timestamp, token = "1709316000", "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f97"
+    expected = hmac.new(
+        MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    headers = [
+        ["From", "Lee Brown <lee@example.org>"],
+        ["To", "hello@sparkle.example"],
+        ["Subject", "Window cleaning"],
+        ["Message-Id", "<CAMg1x=mailgun@mail.example.org>"],
+    ]
+    return {
+        "recipient": "hello@sparkle.example",
+        "sender": "lee@example.org",
+        "from": "Lee Brown <lee@example.org>",
+        "subject": "Window cleaning",
+        "body-plain": "Can you do our windows on Monday?",
+        "stripped-text": "Can you do our windows on Monday?",
+        "message-headers": json.dumps(headers),
+        "timestamp": timestamp,
+        "token": token,
+        "signature": signature or expected,
+    }
+
+
+@pytest.fixture
+def mailgun_signing(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "WEBHOOK_SECRET": "mailhook:s3cret",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY,
+    }
+
+
+def test_mailgun_email_signed_by_mailgun_becomes_a_prospect(
+    client: Any, mailgun_signing: None
+) -> None:
+    response = client.post("/anymail/mailgun/inbound/", mailgun(), **auth())
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert (message.contact.email, message.provider_id) == (
+        "lee@example.org",
+        "<CAMg1x=mailgun@mail.example.org>",
+    )
+
+
+def test_mailgun_email_with_a_bad_mailgun_signature_writes_nothing(
+    client: Any, mailgun_signing: None
+) -> None:
+    response = client.post("/anymail/mailgun/inbound/", mailgun("0" * 64), **auth())
+
+    assert response.status_code == 400  # anymail's answer to a failed check
     assert Message.objects.count() == 0

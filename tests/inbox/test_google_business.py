@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 
-from contacts.models import Contact, Source
+from contacts.models import Channel, Contact, Source
 from contacts.services import capture_contact
-from inbox.models import Message
+from inbox.models import DeliveryStatus, Direction, Message
 from tests.inbox.conftest import post_google
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,26 @@ def test_bad_signature_is_refused_and_writes_nothing(client: Any) -> None:
     assert Contact.objects.count() == 0
 
 
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    response = client.post(
+        "/webhooks/google-business/",
+        json.dumps(MESSAGE).encode(),
+        content_type="application/json",
+        HTTP_X_GOOG_SIGNATURE="ßignature",
+    )
+
+    assert response.status_code == 403
+
+
+def test_missing_signature_is_refused(client: Any) -> None:
+    response = client.post(
+        "/webhooks/google-business/", MESSAGE, content_type="application/json"
+    )
+
+    assert response.status_code == 403
+    assert Contact.objects.count() == 0
+
+
 def test_receipts_are_acknowledged_without_a_message(client: Any) -> None:
     receipt = {
         "conversationId": MESSAGE["conversationId"],
@@ -79,6 +100,97 @@ def test_receipts_are_acknowledged_without_a_message(client: Any) -> None:
 
     assert post_google(client, receipt).status_code == 200
     assert Message.objects.count() == 0
+
+
+def test_delivered_receipt_marks_our_reply_delivered(client: Any) -> None:
+    contact = capture_contact(
+        source=Source.MANUAL, handles={"google_business": MESSAGE["conversationId"]}
+    ).contact
+    name = f"conversations/{MESSAGE['conversationId']}/messages/our-reply"
+    reply = Message.objects.create(
+        contact=contact,
+        channel=Channel.GOOGLE_BUSINESS,
+        direction=Direction.OUT,
+        handle=MESSAGE["conversationId"],
+        provider_id=name,
+        status=DeliveryStatus.SENT,
+    )
+    receipt = {
+        "agent": MESSAGE["agent"],
+        "conversationId": MESSAGE["conversationId"],
+        "requestId": "r-2",
+        "receipts": {
+            "receipts": [{"message": name, "receiptType": "DELIVERED"}],
+            "createTime": "2024-03-01T15:05:00.000000Z",
+        },
+        "sendTime": "2024-03-01T15:05:00.100000Z",
+    }
+
+    post_google(client, receipt)
+
+    reply.refresh_from_db()
+    assert reply.status == DeliveryStatus.DELIVERED
+
+
+def test_tapped_suggestion_is_stored_as_the_persons_answer(client: Any) -> None:
+    tap = {
+        "agent": MESSAGE["agent"],
+        "conversationId": MESSAGE["conversationId"],
+        "requestId": "r-3",
+        "suggestionResponse": {
+            "message": f"conversations/{MESSAGE['conversationId']}/messages/tap-1",
+            "postbackData": "book-a-clean",
+            "createTime": "2024-03-01T15:06:00.000000Z",
+            "text": "Book a clean",
+            "suggestionType": "REPLY",
+        },
+        "context": MESSAGE["context"],
+        "sendTime": "2024-03-01T15:06:00.100000Z",
+    }
+
+    response = post_google(client, tap)
+
+    assert response.status_code == 200
+    assert Message.objects.get().body == "Book a clean"
+
+
+def test_message_is_placed_at_the_time_google_says_it_was_written(
+    client: Any,
+) -> None:
+    post_google(client, MESSAGE)
+
+    written = Message.objects.get().created_at
+    assert written.isoformat() == "2024-03-01T15:04:05.123456+00:00"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"conversationId": "c-1", "message": "hello"},
+        {"conversationId": "c-1", "message": {"text": "no id"}},
+        {"message": MESSAGE["message"]},
+    ],
+)
+def test_malformed_events_are_rejected_with_400_and_store_nothing(
+    client: Any, payload: Any
+) -> None:
+    response = post_google(client, payload)
+
+    assert response.status_code == 400
+    assert Message.objects.count() == 0
+
+
+def test_odd_optional_parts_do_not_lose_the_message(client: Any) -> None:
+    payload = copy.deepcopy(MESSAGE)
+    payload["context"] = "none"
+    payload["message"]["image"] = "broken"
+    payload["message"]["createTime"] = "yesterday"
+
+    response = post_google(client, payload)
+
+    assert response.status_code == 200
+    assert Message.objects.get().body == "Are you open on Sunday?"
 
 
 def test_unknown_event_is_rejected_with_400(client: Any) -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from contacts.models import Contact, Source
 from contacts.services import capture_contact
@@ -111,10 +113,69 @@ def test_bad_signature_is_refused_and_writes_nothing(client: Any) -> None:
     assert Message.objects.count() == 0
 
 
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    body = json.dumps(MESSENGER).encode()
+
+    response = client.post(
+        "/webhooks/meta/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256="sha256=ünknown",
+    )
+
+    assert response.status_code == 403
+
+
 def test_unknown_object_is_rejected_with_400(client: Any) -> None:
     response = post_meta(client, {"object": "whatsapp_business_account", "entry": []})
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"object": "page", "entry": ["not an object"]},
+        {"object": "page", "entry": [{"messaging": {"sender": {}}}]},
+        {"object": "page", "entry": [{"messaging": [{"message": {"mid": "m"}}]}]},
+        {
+            "object": "page",
+            "entry": [{"messaging": [{"sender": "6789", "message": {"mid": "m"}}]}],
+        },
+        [],
+    ],
+)
+def test_malformed_batches_are_rejected_with_400_and_store_nothing(
+    client: Any, payload: Any
+) -> None:
+    response = post_meta(client, payload)
+
+    assert response.status_code == 400
+    assert Message.objects.count() == 0
+
+
+def test_an_overlong_mid_is_stored_once_all_the_same(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    payload["entry"][0]["messaging"][0]["message"]["mid"] = "m" * 300
+
+    post_meta(client, payload)
+    retry = post_meta(client, payload)
+
+    assert retry.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_odd_optional_parts_do_not_lose_the_message(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    event = payload["entry"][0]["messaging"][0]
+    event["timestamp"] = "soon"
+    event["delivery"] = "yes"
+    event["message"]["attachments"] = {"type": "image"}
+
+    response = post_meta(client, payload)
+
+    assert response.status_code == 200
+    assert Message.objects.get().body == "hello, world!"
 
 
 def test_batched_messages_are_stored_in_timestamp_order(client: Any) -> None:
@@ -128,6 +189,22 @@ def test_batched_messages_are_stored_in_timestamp_order(client: Any) -> None:
 
     texts = list(Message.objects.order_by("pk").values_list("body", flat=True))
     assert texts == ["hello, world!", "second"]
+
+
+def test_a_late_delivery_is_placed_at_the_time_it_was_written(client: Any) -> None:
+    post_meta(client, MESSENGER)
+
+    written = Message.objects.get().created_at
+    assert written.isoformat() == "2016-03-23T00:25:52.478000+00:00"
+
+
+def test_a_timestamp_from_the_future_is_placed_now(client: Any) -> None:
+    payload = copy.deepcopy(MESSENGER)
+    payload["entry"][0]["messaging"][0]["timestamp"] = 4102444800000  # 2100
+
+    post_meta(client, payload)
+
+    assert Message.objects.get().created_at <= timezone.now()
 
 
 def test_new_messenger_sender_gets_their_profile_name(

@@ -111,6 +111,56 @@ def test_temporary_provider_failure_is_retried_until_it_goes_through(
     assert (sent.status, sent.attempts, len(apis.requests)) == ("sent", 3, 3)
 
 
+def test_meta_rate_limit_is_retried_rather_than_failed(
+    apis: Any, django_capture_on_commit_callbacks: Any, _retries_inline: None
+) -> None:
+    # Meta throttles with 400 and code 613 (or flags the error transient).
+    apis.answer(400, {"error": {"message": "Calls limit reached", "code": 613}})
+    transient = {"message": "Try later", "code": 2, "is_transient": True}
+    apis.answer(400, {"error": transient})
+    apis.answer(200, {"recipient_id": "6789", "message_id": "m_retry"})
+    incoming = receive(Channel.MESSENGER, "6789")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(incoming)
+
+    sent.refresh_from_db()
+    assert (sent.status, sent.provider_id, sent.attempts) == ("sent", "m_retry", 3)
+
+
+def test_meta_refusal_outside_the_window_fails_with_its_error(
+    apis: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    apis.answer(
+        400,
+        {
+            "error": {
+                "message": "This message is sent outside of allowed window.",
+                "type": "OAuthException",
+                "code": 10,
+                "error_subcode": 2018278,
+            }
+        },
+    )
+    incoming = receive(Channel.MESSENGER, "6789")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(incoming)
+
+    sent.refresh_from_db()
+    assert (sent.status, sent.error_code) == (DeliveryStatus.FAILED, "10")
+    assert "allowed window" in sent.error
+
+
+def test_an_accepted_message_without_an_id_is_not_sent_again(
+    apis: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    apis.answer(201, {"status": "queued"})
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(receive(Channel.SMS, PHONE))
+
+    sent.refresh_from_db()
+    assert (sent.status, len(apis.requests)) == (DeliveryStatus.SENT, 1)
+
+
 def test_delivering_the_same_message_twice_sends_it_once(
     apis: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -173,6 +223,21 @@ def test_email_reply_stores_its_message_id_for_the_next_reply(
 
     sent.refresh_from_db()
     assert sent.provider_id == mail.outbox[0].extra_headers["Message-ID"]
+
+
+def test_email_reply_keeps_its_message_id_when_sent_again(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # A worker that died after the email left sends it again: same Message-ID.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply(receive(Channel.EMAIL, "ana@example.com", subject="Carpets"))
+    stale = timezone.now() - services.STALE_CLAIM - timedelta(seconds=1)
+    Message.objects.filter(pk=sent.pk).update(status="sending", claimed_at=stale)
+
+    deliver_message(sent.pk)
+
+    first, again = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == again == f"<{sent.uid}@sparkle.example>"
 
 
 def test_reply_lands_on_the_timeline_with_its_channel() -> None:

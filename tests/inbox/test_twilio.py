@@ -65,6 +65,17 @@ def test_sms_from_known_person_joins_their_thread(client: Any) -> None:
     assert Conversation.objects.get().unread_count == 2
 
 
+def test_texts_from_a_sender_name_stay_with_one_person(client: Any) -> None:
+    # "Vodafone" or a short code cannot be a phone identifier: the thread of
+    # its conversation is the only way to know who it is.
+    for n in range(3):
+        sid = f"SM{n:032d}"
+        post_twilio(client, SMS, sms_payload(From="Vodafone", MessageSid=sid))
+
+    assert Contact.objects.count() == 1
+    assert Message.objects.filter(contact=Contact.objects.get()).count() == 3
+
+
 def test_sms_from_customer_goes_to_the_customer(client: Any) -> None:
     known = capture_contact(source=Source.MANUAL, phone="+15125550123").contact
     Contact.objects.filter(pk=known.pk).update(stage="customer")
@@ -94,6 +105,32 @@ def test_missing_signature_is_refused(client: Any) -> None:
     response = client.post(SMS, sms_payload())
 
     assert response.status_code == 403
+
+
+def test_signature_with_characters_no_hmac_has_is_refused(client: Any) -> None:
+    response = client.post(SMS, sms_payload(), HTTP_X_TWILIO_SIGNATURE="sïgnature=")
+
+    assert response.status_code == 403
+
+
+def test_signature_over_the_url_with_its_default_port_is_accepted(
+    client: Any, settings: Any
+) -> None:
+    # Twilio sometimes signs https://host:443/...; its own validator tries both.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["crm.example.com"]
+
+    response = post_twilio(
+        client,
+        SMS,
+        sms_payload(),
+        url=f"https://crm.example.com:443{SMS}",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_HOST="crm.example.com",
+    )
+
+    assert response.status_code == 200
 
 
 def test_signature_covers_every_field_including_new_ones(client: Any) -> None:
@@ -237,6 +274,19 @@ def test_late_status_never_moves_a_message_back(client: Any) -> None:
     message.refresh_from_db()
     assert message.status == DeliveryStatus.DELIVERED
     assert message.delivery_events.count() == 2
+
+
+def test_status_callback_with_an_unheard_of_status_is_kept_not_a_500(
+    client: Any,
+) -> None:
+    message = _outbound("SM" + "e" * 32)
+
+    payload = {"MessageSid": message.provider_id, "MessageStatus": "x" * 40}
+    response = post_twilio(client, STATUS, payload)
+
+    message.refresh_from_db()
+    assert response.status_code == 204
+    assert message.status == DeliveryStatus.SENT
 
 
 def test_status_callback_with_bad_signature_is_refused(client: Any) -> None:
