@@ -14,4 +14,4 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only DATABASE_URL=postgres://build@localhos
 USER miocrm
 
 EXPOSE 8000
-CMD ["gunicorn", "miocrm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+CMD ["gunicorn", "miocrm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "30"]

@@ -23,6 +23,7 @@ from contacts.models import Channel
 from contacts.normalize import InvalidIdentifier
 from inbox import providers, services
 from inbox.providers import UnknownPayload
+from miocrm.access import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _forbidden(request: HttpRequest, provider: str) -> HttpResponse:
     logger.warning(
         "%s webhook rejected: bad or missing signature from %s",
         provider,
-        request.META.get("REMOTE_ADDR"),
+        client_ip(request),
     )
     if is_ratelimited(
         request,

@@ -9,6 +9,7 @@ periodic work still happens without a Redis server.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -200,6 +201,13 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hello@example.com")
 ANYMAIL = {"WEBHOOK_SECRET": _secret("ANYMAIL_WEBHOOK_SECRET", default="") or None}
+# Every other ANYMAIL_<NAME> (or ANYMAIL_<NAME>_FILE) variable becomes
+# ANYMAIL["<NAME>"]: the email provider's own keys, such as
+# ANYMAIL_MAILGUN_API_KEY or ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY.
+for _variable in sorted(os.environ):
+    _name = _variable.removeprefix("ANYMAIL_").removesuffix("_FILE")
+    if _variable.startswith("ANYMAIL_") and _name != "WEBHOOK_SECRET":
+        ANYMAIL[_name] = _secret(f"ANYMAIL_{_name}")
 
 # Behind a TLS-terminating proxy, trust its scheme header so that webhook
 # signatures are checked against the URL the provider really called.

@@ -76,6 +76,8 @@ def _start_server(port: int, log: Any) -> subprocess.Popen:
         "TWILIO_AUTH_TOKEN": TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DEBUG": "0",
+        # The web entry point refuses the development key without DEBUG.
+        "SECRET_KEY": "bench-only-" + "0123456789abcdef" * 4,
         "STATIC_MANIFEST": "0",
         "LOG_LEVEL": "ERROR",
         # The baseline measures rejecting a request, not the limiter that
