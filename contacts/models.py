@@ -284,6 +284,16 @@ class Contact(models.Model):
         return self.stage == Stage.CUSTOMER
 
     @property
+    def follow_up_due(self) -> str:
+        """Return "overdue" or "today" when the follow-up date has come."""
+        if self.follow_up_on is None:
+            return ""
+        today = timezone.localdate()
+        if self.follow_up_on < today:
+            return "overdue"
+        return "today" if self.follow_up_on == today else ""
+
+    @property
     def address(self) -> str:
         parts = [self.street, self.city, self.region, self.postal_code, self.country]
         return ", ".join(part for part in parts if part)

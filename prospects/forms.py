@@ -152,6 +152,16 @@ class PermissionForm(forms.Form):
     )
 
 
+class FollowUpForm(forms.Form):
+    """The follow-up date alone, changed from the profile; blank clears it."""
+
+    follow_up_on = forms.DateField(
+        required=False,
+        label="Follow-up date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 class NoteForm(forms.Form):
     body = forms.CharField(
         label="Note",

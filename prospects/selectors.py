@@ -192,6 +192,18 @@ def attach_notes(activities: list[Activity]) -> None:
         activity.note = notes.get(activity.object_id)
 
 
+def latest_entry(contact: Contact) -> Activity:
+    """Return the newest timeline entry, ready to render on its own."""
+    entry = (
+        Activity.objects.filter(contact=contact)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    attach_notes([entry])
+    return entry
+
+
 def note_entry(note: Note) -> Activity:
     """Return the timeline entry of a note, ready to render on its own."""
     note_type = ContentType.objects.get_for_model(Note)

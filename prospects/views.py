@@ -37,6 +37,7 @@ from prospects.forms import (
     BulkForm,
     ContactForm,
     CreateForm,
+    FollowUpForm,
     MergeForm,
     NoteForm,
     PermissionForm,
@@ -221,6 +222,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": selectors.timeline_page(contact),
         "touches": selectors.touches(contact),
         "note_form": NoteForm(),
+        "follow_up_form": FollowUpForm(initial={"follow_up_on": contact.follow_up_on}),
         "meta": LISTS[contact.stage],
     }
     return render(request, "prospects/detail.html", context)
@@ -312,6 +314,30 @@ def convert(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"{contact.name} was already a customer.")
     contact.refresh_from_db(fields=["stage"])
     return redirect(_profile_url(contact))
+
+
+@require_POST
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or clear the follow-up date from the profile, inline with htmx."""
+    contact = _live_or_404(pk)
+    form = FollowUpForm(request.POST)
+    entry = None
+    if form.is_valid():
+        day = None if request.POST.get("clear") else form.cleaned_data["follow_up_on"]
+        changes = {"follow_up_on": day}
+        if update_contact(contact=contact, actor=request.user, changes=changes):
+            entry = selectors.latest_entry(contact)
+        contact.refresh_from_db(fields=["follow_up_on"])
+        form = FollowUpForm(initial=changes)
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, "Follow-up not changed: enter a valid date.")
+        else:
+            note = "Follow-up date saved." if entry else "Nothing changed."
+            messages.success(request, note)
+        return redirect(_profile_url(contact))
+    context = {"contact": contact, "follow_up_form": form, "entry": entry}
+    return render(request, "prospects/_follow_up.html", context)
 
 
 @require_POST

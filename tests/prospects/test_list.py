@@ -81,7 +81,8 @@ def test_period_filter_keeps_recent_prospects(staff_client: Any) -> None:
 def test_custom_period_filters_by_from_and_to(staff_client: Any) -> None:
     make_person(first="Inside", email="i@example.com", days_ago=10)
     make_person(first="Outside", email="o@example.com", days_ago=40)
-    start = (Contact.objects.get(first_name="Inside").created_at).date()
+    # The filter reads dates in the business's time zone, not in UTC.
+    start = timezone.localdate(Contact.objects.get(first_name="Inside").created_at)
 
     response = staff_client.get(
         reverse("prospects:list"),
