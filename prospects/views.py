@@ -42,6 +42,7 @@ from prospects.forms import (
     NoteForm,
     PermissionForm,
 )
+from prospects.table import table_rows
 
 LISTS = {
     Stage.PROSPECT: {
@@ -73,13 +74,15 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
     query = request.GET.copy()
     for name in ("after", "before"):
         query.pop(name, None)
+    meta = LISTS[stage]
     return {
         "columns": _columns(query, sort),
         "stage": stage,
-        "meta": LISTS[stage],
+        "meta": meta,
         "converted": converted,
         "filter": filterset,
         "page": page,
+        "rows": table_rows(page.rows, list_url=reverse(meta["url"])),
         "count": count,
         "sort": sort,
         "query": query.urlencode(),

@@ -371,3 +371,27 @@ def test_customer_list_query_count_is_constant(
 
     with django_assert_num_queries(7 + UNREAD_COUNT):
         staff_client.get(reverse("prospects:customer_list"))
+
+
+def test_rows_link_to_the_profile_of_each_prospect_and_customer(
+    staff_client: Any, ana: Contact
+) -> None:
+    lee = make_person(first="Lee", email="lee@example.com")
+    convert_to_customer(contact=lee)
+
+    prospects = staff_client.get(reverse("prospects:list")).content.decode()
+    customers = staff_client.get(reverse("prospects:customer_list")).content.decode()
+
+    assert f'href="{reverse("prospects:detail", args=[ana.pk])}"' in prospects
+    assert f'href="{reverse("prospects:customer_detail", args=[lee.pk])}"' in customers
+
+
+def test_an_overdue_follow_up_is_marked_in_words(staff_client: Any) -> None:
+    from datetime import date
+
+    make_person(first="Late", email="l@example.com", follow_up_on=date(2020, 1, 6))
+
+    response = staff_client.get(reverse("prospects:list"))
+
+    assert b"Jan 6, 2020" in response.content
+    assert b"Overdue</span>" in response.content
