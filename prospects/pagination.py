@@ -38,6 +38,12 @@ class Key:
             return expression.desc(nulls_first=True)
         return expression.asc(nulls_last=True)
 
+    def sql(self) -> str:
+        """Return the ORDER BY term of this key, as a column of a subquery."""
+        if self.descending:
+            return f'"{self.field}" DESC NULLS FIRST'
+        return f'"{self.field}" ASC NULLS LAST'
+
 
 @dataclass
 class Page:

@@ -9,7 +9,7 @@ prepared here in one pass instead, so the template only prints strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TypedDict
 
 from django.utils.safestring import SafeString
 
@@ -19,8 +19,9 @@ from miocrm.templatetags.crm import channel, phone, reltime
 _STATUS_LABELS = dict(Status.choices)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(TypedDict):
+    """One table row; a dict, the kind of value templates look into fastest."""
+
     pk: str
     url: str
     name: str

@@ -70,6 +70,8 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         sort=sort,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
+        alternatives=filterset.alternatives,
+        filtered=filterset.active or converted,
     )
     query = request.GET.copy()
     for name in ("after", "before"):
@@ -440,7 +442,9 @@ def merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     candidates: list[Contact] = []
     if query:
-        found = search(Contact.objects.live().exclude(pk=contact.pk), query)
+        # Both stages spelled out: the search indexes lead with the stage.
+        people = Contact.objects.live().filter(stage__in=Stage.values)
+        found = search(people.exclude(pk=contact.pk), query)
         candidates = list(found.order_by("-created_at", "-id")[:20])
     context = {"contact": contact, "query": query, "candidates": candidates}
     return render(request, "prospects/merge_pick.html", context)
