@@ -305,6 +305,15 @@ def permissions(contact: Contact) -> list[dict[str, Any]]:
     ]
 
 
+def merge_summary(contact: Contact) -> dict[str, Any]:
+    """Return what a merge moves besides fields: identifiers and timeline."""
+    return {
+        "contact": contact,
+        "identifiers": list(contact.identifiers.order_by("kind", "created_at")),
+        "entries": Activity.objects.filter(contact=contact).count(),
+    }
+
+
 def export_queryset(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
     """Return rows ready for export: owner and both permissions in one query."""
 

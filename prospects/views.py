@@ -469,9 +469,16 @@ def merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         except MergeError as error:
             messages.error(request, str(error))
             return redirect(_profile_url(first))
-        messages.success(request, f"Merged {loser.name} into {survivor.name}.")
+        merged = f"{loser.name} (#{loser.pk}) into {survivor.name} (#{survivor.pk})"
+        messages.success(request, f"Merged {merged}.")
         return redirect(_profile_url(survivor))
-    context = {"survivor": survivor, "loser": loser, "form": form, "contact": first}
+    context = {
+        "survivor": survivor,
+        "loser": loser,
+        "form": form,
+        "contact": first,
+        "sides": [selectors.merge_summary(c) for c in (survivor, loser)],
+    }
     return render(request, "prospects/merge.html", context)
 
 

@@ -1,6 +1,16 @@
-// Prospect lists: select all rows, export the selected ones.
+// Prospect lists: select all rows, export the selected ones, tidy URLs.
 (function () {
   "use strict";
+
+  // Filters left empty stay out of the address that htmx pushes, so a
+  // bookmarked or shared list reads "?source=sms&period=30d".
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.closest("[data-list-filters]")) return;
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (name) {
+      if (params[name] === "") delete params[name];
+    });
+  });
 
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-select-all]");
