@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts.models import Contact, Note, Stage
+from contacts.models import Channel, Contact, Note, PermissionState, Stage
 from contacts.selectors import identifier_owner, live_contact
 from contacts.services import (
     IdentifierTaken,
@@ -224,7 +224,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "identifiers": contact.identifiers.order_by("kind", "created_at"),
         "permissions": selectors.permissions(contact),
         "permission_form": PermissionForm(),
-        "timeline": selectors.timeline_page(contact),
+        # "Older" without JavaScript reloads the profile a page further back.
+        "timeline": selectors.timeline_page(
+            contact, before=request.GET.get("before", "")
+        ),
         "touches": selectors.touches(contact),
         "note_form": NoteForm(),
         "follow_up_form": FollowUpForm(initial={"follow_up_on": contact.follow_up_on}),
@@ -361,9 +364,12 @@ def change_permission(request: HttpRequest, pk: int) -> HttpResponse:
         via="Changed by staff",
         reason=form.cleaned_data["reason"],
     )
-    messages.success(
-        request, "Permission changed." if changed else "It was already so."
-    )
+    channel = Channel(form.cleaned_data["channel"]).label
+    state = PermissionState(form.cleaned_data["state"]).label.lower()
+    if changed:
+        messages.success(request, f"Permission changed: {channel} {state}.")
+    else:
+        messages.info(request, f"Nothing changed: {channel} was already {state}.")
     return redirect(_profile_url(contact))
 
 
@@ -422,7 +428,8 @@ def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
         return redirect(_profile_url(contact))
     entry = selectors.note_entry(note)
     context = {"contact": contact, "note": note, "form": form, "entry": entry}
-    return render(request, "prospects/_note_edit.html", context)
+    template = "_note_edit.html" if request.htmx else "note_edit.html"
+    return render(request, f"prospects/{template}", context)
 
 
 @require_POST

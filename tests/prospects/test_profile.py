@@ -366,3 +366,28 @@ def test_profile_always_has_an_internal_information_section(
 
     assert b"Internal information" in response.content
     assert b"Nothing noted yet." in response.content
+
+
+def test_note_edit_without_javascript_is_a_page_of_its_own(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=staff_user, body="Called")
+
+    response = staff_client.get(reverse("prospects:note_edit", args=[ana.pk, note.pk]))
+
+    assert [t.name for t in response.templates][0] == "prospects/note_edit.html"
+    assert b"Called" in response.content
+
+
+def test_older_entries_without_javascript_reload_the_profile_further_back(
+    staff_client: Any, ana: Contact
+) -> None:
+    for n in range(TIMELINE_PAGE_SIZE + 3):
+        record_activity(contact=ana, kind=ActivityKind.CAPTURED, summary=f"Touch {n}")
+    url = reverse("prospects:detail", args=[ana.pk])
+    cursor = staff_client.get(url).context["timeline"].next_cursor
+
+    older = staff_client.get(url, {"before": cursor})
+
+    assert b"Touch 0" in older.content
+    assert b"Back to the newest" in older.content
