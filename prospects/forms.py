@@ -98,6 +98,9 @@ class ContactForm(forms.ModelForm):
             max_length=40,
             widget=forms.TextInput(attrs={"type": "tel"}),
         )
+        if self.instance.phone and not self.is_bound:
+            # As people write it; saving normalizes it back to the same E.164.
+            self.initial["phone"] = format_phone(self.instance.phone)
         if self.instance.pk is None or self.instance.source in dict(MANUAL_SOURCES):
             self.fields["source"].choices = MANUAL_SOURCES
         self.fields["source"].initial = Source.MANUAL
