@@ -37,8 +37,8 @@ class Row(TypedDict):
     follow_up_due: str
 
 
-def table_rows(contacts: Iterable[Contact], *, list_url: str) -> list[Row]:
-    """Return the table's rows; a profile is at `list_url` + "<pk>/"."""
+def table_rows(contacts: Iterable[Contact], *, list_urls: dict[str, str]) -> list[Row]:
+    """Return the table's rows; a profile is at its stage's list URL + "<pk>/"."""
     sources: dict[str, SafeString] = {}
     rows = []
     for contact in contacts:
@@ -50,7 +50,7 @@ def table_rows(contacts: Iterable[Contact], *, list_url: str) -> list[Row]:
         rows.append(
             Row(
                 pk=str(contact.pk),
-                url=f"{list_url}{contact.pk}/",
+                url=f"{list_urls[contact.stage]}{contact.pk}/",
                 name=contact.name,
                 email=contact.email,
                 phone=phone(contact.phone) if contact.phone else "",

@@ -84,13 +84,17 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         "converted": converted,
         "filter": filterset,
         "page": page,
-        "rows": table_rows(page.rows, list_url=reverse(meta["url"])),
+        "rows": table_rows(page.rows, list_urls=_list_urls()),
         "count": count,
         "sort": sort,
         "query": query.urlencode(),
         "staff": filterset.staff,
         "statuses": Contact._meta.get_field("status").choices,
     }
+
+
+def _list_urls() -> dict[str, str]:
+    return {stage: reverse(meta["url"]) for stage, meta in LISTS.items()}
 
 
 # (label, sort when clicked, sort when clicked again); None: not sortable.
@@ -219,6 +223,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         survivor = live_contact(contact)
         messages.info(request, f"#{pk} was merged into {survivor.name}.")
         return redirect(_profile_url(survivor))
+    if request.path != _profile_url(contact):
+        # A prospect's old address after conversion, or the other way round.
+        return redirect(
+            f"{_profile_url(contact)}?{request.GET.urlencode()}".rstrip("?")
+        )
     context = {
         "contact": contact,
         "identifiers": contact.identifiers.order_by("kind", "created_at"),

@@ -462,6 +462,17 @@ def test_rows_link_to_the_profile_of_each_prospect_and_customer(
     assert f'href="{reverse("prospects:customer_detail", args=[lee.pk])}"' in customers
 
 
+def test_converted_filter_links_to_the_customer_profile(
+    staff_client: Any, ana: Contact
+) -> None:
+    convert_to_customer(contact=ana)
+
+    response = staff_client.get(reverse("prospects:list"), {"converted": "1"})
+
+    url = reverse("prospects:customer_detail", args=[ana.pk])
+    assert f'href="{url}"' in response.content.decode()
+
+
 def test_an_overdue_follow_up_is_marked_in_words(staff_client: Any) -> None:
     from datetime import date
 

@@ -129,6 +129,18 @@ def test_convert_makes_a_customer_once(
     assert ana.activities.filter(kind=ActivityKind.CONVERTED).count() == 1
 
 
+def test_a_prospects_old_address_leads_to_the_customer_profile(
+    staff_client: Any, ana: Contact
+) -> None:
+    from contacts.services import convert_to_customer
+
+    convert_to_customer(contact=ana)
+
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert response["Location"] == reverse("prospects:customer_detail", args=[ana.pk])
+
+
 def test_convert_refuses_get(staff_client: Any, ana: Contact) -> None:
     response = staff_client.get(reverse("prospects:convert", args=[ana.pk]))
 
