@@ -209,5 +209,6 @@ class ContactFilter(django_filters.FilterSet):
     @property
     def active(self) -> bool:
         """Return whether any filter narrows the list."""
-        data = self.form.cleaned_data if self.form.is_valid() else {}
+        self.form.is_valid()  # cleans; valid filters apply even beside a bad one
+        data = self.form.cleaned_data
         return any(value not in (None, "", [], False) for value in data.values())
