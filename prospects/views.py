@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from contacts.models import Channel, Contact, Note, PermissionState, Stage
 from contacts.selectors import identifier_owner, live_contact
@@ -132,12 +133,16 @@ def _list(request: HttpRequest, stage: str) -> HttpResponse:
     return render(request, "prospects/list.html", context)
 
 
+# One address serves the page and its htmx fragment: the browser must not
+# show the cached fragment when Back returns to the address htmx pushed.
 @require_GET
+@vary_on_headers("HX-Request")
 def prospect_list(request: HttpRequest) -> HttpResponse:
     return _list(request, Stage.PROSPECT)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def customer_list(request: HttpRequest) -> HttpResponse:
     return _list(request, Stage.CUSTOMER)
 
@@ -424,6 +429,7 @@ def _own_note(request: HttpRequest, pk: int, note_pk: int) -> tuple[Contact, Not
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     contact, note = _own_note(request, pk, note_pk)
     if request.method == "GET" and request.GET.get("cancel"):

@@ -21,6 +21,16 @@
     });
   });
 
+  // The source menu's button says how many sources are chosen; htmx only
+  // swaps the table, so it is kept up to date here.
+  document.addEventListener("change", function (event) {
+    var menu = event.target.closest("[data-source-menu]");
+    if (!menu) return;
+    var chosen = menu.querySelectorAll("input[type=checkbox]:checked").length;
+    menu.querySelector("summary").textContent =
+      chosen ? chosen + " selected" : "All sources";
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-export-selected]");
     if (!button) return;

@@ -247,6 +247,12 @@ def test_htmx_filter_returns_only_the_rows_fragment(
     assert b"<html" not in response.content
 
 
+def test_the_page_and_its_fragment_are_cached_apart(staff_client: Any) -> None:
+    response = staff_client.get(reverse("prospects:list"))
+
+    assert "HX-Request" in response["Vary"]
+
+
 def test_count_shows_matching_prospects(staff_client: Any) -> None:
     for n in range(3):
         make_person(first=f"P{n}", email=f"p{n}@example.com")
