@@ -38,6 +38,7 @@ def test_staff_filters_opens_notes_changes_permission_and_converts(
     page.locator("summary", has_text="All sources").click()
     page.get_by_label("Booking page").check()
     page.wait_for_url(re.compile(r"source=booking_page"))
+    assert page.locator(".source-menu summary").inner_text() == "1 selected"
     page.get_by_label("Period").select_option("30d")
     page.wait_for_url(re.compile(r"period=30d"))
     rows = page.locator(".prospects-table tbody tr")
@@ -92,3 +93,27 @@ def test_staff_sets_the_follow_up_date_on_the_profile_without_a_reload(
     assert page.evaluate("window.notReloaded") is True
     person.refresh_from_db()
     assert person.follow_up_on.isoformat() == "2030-12-06"
+
+
+def test_a_sorted_filtered_list_keeps_its_sort_and_comes_back_whole(
+    page: Any, live_server: Any, staff_user: Any
+) -> None:
+    _person("Zora", Source.CHAT, 3, "zora@example.com")
+    _person("Abel", Source.CHAT, 2, "abel@example.com")
+    _person("Mina", Source.SMS, 1, "mina@example.com")
+    login_in_browser(page, live_server, "sam", "s3cret-pass!")
+    page.goto(f"{live_server.url}/prospects/")
+
+    page.get_by_role("link", name=re.compile("^Name")).click()
+    page.wait_for_url(re.compile(r"sort=name"))
+    page.locator("summary", has_text="All sources").click()
+    page.get_by_label("Chat box").check()
+    page.wait_for_url(re.compile(r"source=chat.*sort=name|sort=name.*source=chat"))
+    names = page.locator(".prospects-table td.primary-cell")
+    names.filter(has_text="Mina").wait_for(state="detached")
+    assert names.all_inner_texts() == ["Abel Tester", "Zora Tester"]
+
+    page.get_by_role("link", name="Abel Tester").click()
+    page.go_back()
+    page.locator(".list-filters").wait_for()
+    assert names.all_inner_texts() == ["Abel Tester", "Zora Tester"]
