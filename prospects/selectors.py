@@ -22,7 +22,7 @@ from contacts.models import (
     PermissionState,
     PossibleDuplicate,
 )
-from prospects.pagination import Key, Page, encode_cursor, paginate
+from prospects.pagination import Key, Page, page_of, paginate, start_at
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 25
@@ -137,18 +137,18 @@ def list_page(
 ) -> tuple[Page, Count]:
     """Return one page of the list, owners loaded, and the count of matches.
 
-    A first page whose matches the planner expects to be few (a name search)
-    is cut from the sort keys of every match, read from the indexes of the
-    search's `alternatives`; that read also counts them. Other pages walk
-    the sort index from the cursor, and the count is capped. An unfiltered
-    list always walks: every row of the sort index is a match.
+    When the planner expects few matches (a name search), a page is cut
+    from the sort keys of the matches past the cursor, read from the indexes
+    of the search's `alternatives`: walking the sort index instead would
+    pass over thousands of rows for each match. Other lists walk the sort
+    index from the cursor, and the count is capped. An unfiltered list
+    always walks: every row of the sort index is a match.
     """
     _, keys = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    first = not (after or before)
-    if first and filtered and _estimate(queryset) <= FEW:
-        small = _small_first_page(queryset, keys, alternatives)
-        if small is not None:
-            return small
+    if filtered and _estimate(queryset) <= FEW:
+        few = _page_of_few(queryset, keys, alternatives, after=after, before=before)
+        if few is not None:
+            return few
     page = paginate(
         queryset.select_related("owner"),
         keys,
@@ -156,7 +156,7 @@ def list_page(
         after=after,
         before=before,
     )
-    if first and not page.next_cursor:
+    if not (after or before) and not page.next_cursor:
         # A first page that is not full holds every match.
         return page, Count(len(page.rows), capped=False)
     return page, capped_count(queryset, alternatives=alternatives)
@@ -173,43 +173,55 @@ def _estimate(queryset: QuerySet[Contact]) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _small_first_page(
+def _page_of_few(
     queryset: QuerySet[Contact],
     keys: tuple[Key, ...],
     alternatives: Sequence[QuerySet[Contact]] = (),
+    *,
+    after: str = "",
+    before: str = "",
 ) -> tuple[Page, Count] | None:
-    """Return the first page and exact count from all matches' sort keys.
+    """Return a page and the count from the sort keys of the matches.
 
-    PostgreSQL sorts the keys and counts them in one query, so only a page
-    of them travels to Python. Return None when there are more than FEW
-    matches after all.
+    PostgreSQL sorts the keys past the cursor and counts them in one query,
+    so only a page of them travels to Python. Return None when more than
+    FEW rows lie past the cursor after all.
     """
+    start = start_at(keys, after=after, before=before)
     fields = [key.field for key in keys]
     parts = [
-        part.order_by().values_list(*fields)[: FEW + 1]
+        part.filter(start.condition(keys)).order_by().values_list(*fields)[: FEW + 1]
         for part in (alternatives or [queryset])
     ]
     # UNION, not UNION ALL: someone matching two ways is one row.
     matches = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     sql, params = matches.query.sql_with_params()
     columns = ", ".join(f'"{field}"' for field in fields)
-    order = ", ".join(key.sql() for key in keys)
+    order = ", ".join(key.sql(start.reverse) for key in keys)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns}, count(*) OVER () FROM ({sql}) AS matches"
-            f" ORDER BY {order} LIMIT {PAGE_SIZE}",
+            f" ORDER BY {order} LIMIT {PAGE_SIZE + 1}",
             params,
         )
-        top = cursor.fetchall()
-    total = top[0][-1] if top else 0
-    if total > FEW:
+        found = cursor.fetchall()
+    past_cursor = found[0][-1] if found else 0
+    if past_cursor > FEW:
         return None
-    ids = [row[-2] for row in top]
-    rows = Contact.objects.select_related("owner").in_bulk(ids)
-    page = Page(rows=[rows[pk] for pk in ids])
-    if total > PAGE_SIZE:
-        page.next_cursor = encode_cursor(list(top[-1][:-1]))
-    return page, Count(total, capped=False)
+    page = page_of(
+        [row[:-1] for row in found[:PAGE_SIZE]],
+        list,
+        more=len(found) > PAGE_SIZE,
+        start=start,
+    )
+    # The last sort key is the id.
+    contacts = Contact.objects.select_related("owner").in_bulk(
+        [row[-1] for row in page.rows]
+    )
+    page.rows = [contacts[row[-1]] for row in page.rows]
+    if start.values is None:
+        return page, Count(past_cursor, capped=False)
+    return page, capped_count(queryset, alternatives=alternatives)
 
 
 def get_contact(pk: int) -> Contact:
