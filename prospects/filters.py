@@ -177,10 +177,19 @@ class ContactFilter(django_filters.FilterSet):
             return queryset  # "custom" is the from/to fields
         return queryset.filter(created_at__gte=_local_midnight(starts[value]))
 
+    def _custom_period(self) -> bool:
+        # From and To belong to "Custom": beside "Last 7 days" they would be
+        # a second, hidden period.
+        return self.form.cleaned_data.get("period") in (None, "", "custom")
+
     def filter_from(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if not self._custom_period():
+            return queryset
         return queryset.filter(created_at__gte=_local_midnight(value))
 
     def filter_to(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if not self._custom_period():
+            return queryset
         end = _local_midnight(value + timedelta(days=1))
         return queryset.filter(created_at__lt=end)
 

@@ -549,3 +549,17 @@ def test_a_later_page_of_few_matches_has_a_constant_query_count(
     # rows with owners, the capped count, the admin check, the unread count
     with django_assert_num_queries(8 + UNREAD_COUNT):
         staff_client.get(url, {"q": "p", "after": cursor})
+
+
+def test_from_and_to_apply_only_to_a_custom_period(staff_client: Any) -> None:
+    # Today: inside the last 30 days, after the To date left in the form.
+    make_person(first="Recent", email="r@example.com", days_ago=0)
+    long_ago = (timezone.localdate() - timezone.timedelta(days=400)).isoformat()
+    yesterday = (timezone.localdate() - timezone.timedelta(days=1)).isoformat()
+
+    response = staff_client.get(
+        reverse("prospects:list"),
+        {"period": "30d", "created_from": long_ago, "created_to": yesterday},
+    )
+
+    assert _names(response) == ["Recent García"]
