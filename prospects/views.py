@@ -358,7 +358,13 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             note = "Follow-up date saved." if entry else "Nothing changed."
             messages.success(request, note)
         return redirect(_profile_url(contact))
+    # Keyboard focus lands back where it was: the date to correct, or the
+    # button that opens the form again (htmx focuses [autofocus] on swap).
+    saved = not form.errors
+    if not saved:
+        form.fields["follow_up_on"].widget.attrs["autofocus"] = True
     context = {"contact": contact, "follow_up_form": form, "entry": entry}
+    context["saved"] = saved
     return render(request, "prospects/_follow_up.html", context)
 
 
