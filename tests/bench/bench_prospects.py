@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from tests.bench.report import Report
 
 SIZES = (10_000, 1_000_000)
-RUNS = 15
+RUNS = 31
 TARGET_MS = 50.0
 TARGET_RATIO = 1.5
 _INDEX = re.compile(
