@@ -12,11 +12,10 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Lower, Trim
 from django.utils import timezone
 
 from contacts.normalize import format_phone
@@ -180,12 +179,17 @@ class Contact(models.Model):
     )
     merged_at = models.DateTimeField(null=True, blank=True)
 
-    # Names only: emails are found by prefix on their own index. An email in
-    # here is one lexeme per person, and a prefix term such as "priya:*"
-    # would walk every Priya's address in the index.
-    search_vector = models.GeneratedField(
-        expression=SearchVector("first_name", "last_name", config="simple"),
-        output_field=SearchVectorField(),
+    # The name lower-cased in both orders, so a B-tree finds everyone whose
+    # name starts with what staff type ("ana gar", "garcía ana"), in ranges
+    # that also count without reading the table (index-only scans).
+    name_key = models.GeneratedField(
+        expression=Lower(Trim(Concat("first_name", Value(" "), "last_name"))),
+        output_field=models.CharField(max_length=301),
+        db_persist=True,
+    )
+    name_key_reversed = models.GeneratedField(
+        expression=Lower(Trim(Concat("last_name", Value(" "), "first_name"))),
+        output_field=models.CharField(max_length=301),
         db_persist=True,
     )
 
@@ -255,12 +259,25 @@ class Contact(models.Model):
                 name="contact_lower_name",
                 condition=LIVE,
             ),
-            models.Index(
-                OpClass("email", name="varchar_pattern_ops"),
-                name="contact_email_prefix",
+            # The search box: a prefix of the name either way round, or of the
+            # email, within one stage; created_at and id ride along so that
+            # matches are sorted and counted from the index alone.
+            *(
+                models.Index(
+                    F("stage"),
+                    OpClass(F(field), name="varchar_pattern_ops"),
+                    F("created_at").desc(),
+                    F("id").desc(),
+                    name=name,
+                    condition=LIVE,
+                )
+                for field, name in (
+                    ("name_key", "contact_name_search"),
+                    ("name_key_reversed", "contact_name_reversed_search"),
+                    ("email", "contact_email_search"),
+                )
             ),
             models.Index(fields=["phone"], name="contact_phone"),
-            GinIndex(fields=["search_vector"], name="contact_search"),
         ]
 
     def __str__(self) -> str:
@@ -282,6 +299,16 @@ class Contact(models.Model):
     @property
     def is_customer(self) -> bool:
         return self.stage == Stage.CUSTOMER
+
+    @property
+    def follow_up_due(self) -> str:
+        """Return "overdue" or "today" when the follow-up date has come."""
+        if self.follow_up_on is None:
+            return ""
+        today = timezone.localdate()
+        if self.follow_up_on < today:
+            return "overdue"
+        return "today" if self.follow_up_on == today else ""
 
     @property
     def address(self) -> str:

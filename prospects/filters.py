@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import datetime, time, timedelta
+from functools import reduce
 from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contacts.models import Source, Status
+from contacts.models import Identifier, IdentifierKind, Source, Status
 from contacts.normalize import InvalidIdentifier, normalize_phone
 
 PERIODS = [
@@ -26,36 +27,58 @@ PERIODS = [
 ]
 FOLLOW_UPS = [("overdue", "Overdue"), ("today", "Due today"), ("week", "This week")]
 _PHONE_LIKE = re.compile(r"^[\d\s()+\-./]{7,}$")
-_WORD = re.compile(r"\w+")
 
 
-def search(queryset: QuerySet, text: str) -> QuerySet:
-    """Return the contacts found by a name, an email prefix or a phone.
+def search_conditions(text: str) -> list[Q]:
+    """Return the ways a contact can match the search box; any one will do.
 
-    Each branch stays on an index: an email prefix on the email pattern
-    index, a phone in any format is normalized to the stored E.164 value, and
-    names are full-text terms in which the word being typed is a prefix, so
-    "ana gar" finds Ana García. Finished words match whole: a prefix term
-    makes PostgreSQL gather every matching lexeme's rows into a bitmap, which
-    on a million people costs twice as much as a whole word.
+    Each condition is one index range, so callers can count and sort the
+    matches of each from its index alone (see prospects.selectors). An email
+    (anything with "@") matches by its beginning, a phone in any format by
+    its E.164 form, and other text by the beginning of the name in either
+    order ("ana gar", "garcía ana"); a single word also by the beginning of
+    the email, since people without a name are listed by their address.
+    Emails and phones a person had before a merge still find them.
     """
     text = text.strip()
     if not text:
-        return queryset
+        return []
     if "@" in text:
-        return queryset.filter(email__startswith=text.lower())
+        email = text.lower()
+        return [Q(email__startswith=email), _former(IdentifierKind.EMAIL, email)]
     if _PHONE_LIKE.match(text):
         try:
-            return queryset.filter(phone=normalize_phone(text))
+            phone = normalize_phone(text)
         except InvalidIdentifier:
             pass
-    words = _WORD.findall(text.lower())
-    if not words:
-        return queryset.none()
-    words = words[:8]
-    query = " & ".join([*words[:-1], f"{words[-1]}:*"])
-    terms = SearchQuery(query, search_type="raw", config="simple")
-    return queryset.filter(search_vector=terms)
+        else:
+            return [Q(phone=phone), _former(IdentifierKind.PHONE, phone)]
+    words = text.lower().replace(",", " ").split()[:8]
+    typed = " ".join(words)
+    conditions = [Q(name_key__startswith=typed), Q(name_key_reversed__startswith=typed)]
+    if len(words) == 1:
+        conditions.append(Q(email__startswith=typed))
+    return conditions
+
+
+def _former(kind: str, value: str) -> Q:
+    """Match whoever holds this identifier, as their main value or not."""
+    owners = Identifier.objects.filter(kind=kind, value=value).values("contact_id")
+    return Q(pk__in=owners)
+
+
+def any_of(conditions: list[Q]) -> Q:
+    """Return the conditions joined by OR; nothing matches none of them."""
+    if not conditions:
+        return Q(pk__in=[])
+    return reduce(operator.or_, conditions)
+
+
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """Return the contacts of `queryset` found by the search box's text."""
+    if not text.strip():
+        return queryset
+    return queryset.filter(any_of(search_conditions(text)))
 
 
 def _local_midnight(day: Any) -> datetime:
@@ -116,6 +139,7 @@ class ContactFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.alternatives: list[QuerySet] = []
         staff = get_user_model().objects.filter(is_active=True).order_by("first_name")
         self.staff = list(staff.only("id", "username", "first_name", "last_name"))
         choices = [("mine", "Mine"), ("none", "Unassigned")]
@@ -123,7 +147,22 @@ class ContactFilter(django_filters.FilterSet):
         self.filters["owner"].extra["choices"] = choices
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search(queryset, value)
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Apply the filters, then the search box, keeping its alternatives.
+
+        `alternatives` holds one queryset per way a row can match the search
+        (all other filters applied), for selectors.list_page to count and
+        sort each on its own index; empty when nothing was searched.
+        """
+        queryset = super().filter_queryset(queryset)
+        text = self.form.cleaned_data.get("q") or ""
+        if not text.strip():
+            return queryset
+        conditions = search_conditions(text)
+        self.alternatives = [queryset.filter(c) for c in conditions]
+        return queryset.filter(any_of(conditions))
 
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         today = timezone.localdate()
@@ -138,10 +177,19 @@ class ContactFilter(django_filters.FilterSet):
             return queryset  # "custom" is the from/to fields
         return queryset.filter(created_at__gte=_local_midnight(starts[value]))
 
+    def _custom_period(self) -> bool:
+        # From and To belong to "Custom": beside "Last 7 days" they would be
+        # a second, hidden period.
+        return self.form.cleaned_data.get("period") in (None, "", "custom")
+
     def filter_from(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if not self._custom_period():
+            return queryset
         return queryset.filter(created_at__gte=_local_midnight(value))
 
     def filter_to(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if not self._custom_period():
+            return queryset
         end = _local_midnight(value + timedelta(days=1))
         return queryset.filter(created_at__lt=end)
 
@@ -170,5 +218,6 @@ class ContactFilter(django_filters.FilterSet):
     @property
     def active(self) -> bool:
         """Return whether any filter narrows the list."""
-        data = self.form.cleaned_data if self.form.is_valid() else {}
+        self.form.is_valid()  # cleans; valid filters apply even beside a bad one
+        data = self.form.cleaned_data
         return any(value not in (None, "", [], False) for value in data.values())

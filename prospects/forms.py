@@ -8,7 +8,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from contacts.models import Channel, Contact, PermissionState, Source, Status
-from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
+from contacts.normalize import (
+    InvalidIdentifier,
+    format_phone,
+    normalize_email,
+    normalize_phone,
+)
+from miocrm.templatetags.crm import contact_field
 
 # Where a person a staff member types in came from; the other sources are
 # set by the channels themselves.
@@ -92,6 +98,9 @@ class ContactForm(forms.ModelForm):
             max_length=40,
             widget=forms.TextInput(attrs={"type": "tel"}),
         )
+        if self.instance.phone and not self.is_bound:
+            # As people write it; saving normalizes it back to the same E.164.
+            self.initial["phone"] = format_phone(self.instance.phone)
         if self.instance.pk is None or self.instance.source in dict(MANUAL_SOURCES):
             self.fields["source"].choices = MANUAL_SOURCES
         self.fields["source"].initial = Source.MANUAL
@@ -149,6 +158,16 @@ class PermissionForm(forms.Form):
     reason = forms.CharField(
         max_length=300,
         help_text="Why it changes, e.g. “Asked by phone on 3 Dec to stop texts”.",
+    )
+
+
+class FollowUpForm(forms.Form):
+    """The follow-up date alone, changed from the profile; blank clears it."""
+
+    follow_up_on = forms.DateField(
+        required=False,
+        label="Follow-up date",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
@@ -229,26 +248,33 @@ MERGE_FIELDS = (
 
 
 class MergeForm(forms.Form):
-    """One radio per differing field: keep the survivor's or the other's value."""
+    """Both records field by field; a radio where they differ, to choose one.
+
+    `rows` lists every field in order, each with both values as staff read
+    them and, where the other record has a different value, its bound radio
+    field (keep the survivor's or take the other's).
+    """
 
     def __init__(self, *args: Any, survivor: Contact, loser: Contact, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.survivor, self.loser = survivor, loser
-        self.rows = []
+        self.rows: list[dict[str, Any]] = []
         for name in MERGE_FIELDS:
             mine, theirs = getattr(survivor, name), getattr(loser, name)
-            if mine == theirs or theirs in (None, ""):
-                continue
-            label = Contact._meta.get_field(name).verbose_name.capitalize()
-            self.fields[name] = forms.ChoiceField(
-                label=label,
-                choices=[("survivor", str(mine or "—")), ("loser", str(theirs))],
-                initial="survivor" if mine not in (None, "") else "loser",
-                widget=forms.RadioSelect,
-                # Unanswered keeps the survivor's value (blanks get filled).
-                required=False,
-            )
-            self.rows.append((name, label, mine, theirs))
+            label = contact_field(name)
+            row = {"label": label, "mine": _shown(name, mine)}
+            row["theirs"] = _shown(name, theirs)
+            if mine != theirs and theirs not in (None, ""):
+                self.fields[name] = forms.ChoiceField(
+                    label=label,
+                    choices=[("survivor", row["mine"]), ("loser", row["theirs"])],
+                    initial="survivor" if mine not in (None, "") else "loser",
+                    widget=forms.RadioSelect,
+                    # Unanswered keeps the survivor's value (blanks get filled).
+                    required=False,
+                )
+                row["field"] = self[name]
+            self.rows.append(row)
 
     def values(self) -> dict[str, Any]:
         """Return the loser's values chosen to replace the survivor's."""
@@ -257,3 +283,18 @@ class MergeForm(forms.Form):
             for name, choice in self.cleaned_data.items()
             if choice == "loser"
         }
+
+
+def _shown(name: str, value: Any) -> str:
+    """Return a field's value the way the profile shows it."""
+    if value in (None, ""):
+        return "—"
+    if name == "status":
+        return Status(value).label
+    if name == "owner":
+        return value.get_full_name() or value.get_username()
+    if name == "phone":
+        return format_phone(value)
+    if name == "follow_up_on":
+        return value.strftime("%a, %b %-d, %Y")
+    return str(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +38,12 @@ class Key:
         if descending:
             return expression.desc(nulls_first=True)
         return expression.asc(nulls_last=True)
+
+    def sql(self, reverse: bool = False) -> str:
+        """Return the ORDER BY term of this key, as a column of a subquery."""
+        if self.descending != reverse:
+            return f'"{self.field}" DESC NULLS FIRST'
+        return f'"{self.field}" ASC NULLS LAST'
 
 
 @dataclass
@@ -109,6 +116,55 @@ def _after(keys: tuple[Key, ...], values: list[Any], reverse: bool) -> Q:
     return condition
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a page starts: after (or, reading backwards, before) a cursor."""
+
+    values: list[Any] | None
+    reverse: bool
+
+    def condition(self, keys: tuple[Key, ...]) -> Q:
+        """Return the rows past the cursor; all rows without one."""
+        if self.values is None:
+            return Q()
+        return _after(keys, self.values, self.reverse)
+
+
+def start_at(keys: tuple[Key, ...], *, after: str = "", before: str = "") -> Start:
+    """Return where a request for the page after or before a cursor starts."""
+    reverse = bool(before) and not after
+    cursor = before if reverse else after
+    return Start(decode_cursor(cursor, keys) if cursor else None, reverse)
+
+
+def page_of(
+    rows: list[Any],
+    values: Callable[[Any], list[Any]],
+    *,
+    more: bool,
+    start: Start,
+) -> Page:
+    """Return rows read from `start` as a page, with its Older and Newer cursors.
+
+    `more` says a row was left over past the page; `values` gives a row's
+    sort values for the cursors.
+    """
+    if start.reverse:
+        rows.reverse()
+    page = Page(rows=rows)
+    if not rows:
+        return page
+    # Forward: "older" exists when a row was left over, "newer" whenever we
+    # started from a cursor. Backward it is the mirror image.
+    resumed = start.values is not None
+    has_next, has_previous = (resumed, more) if start.reverse else (more, resumed)
+    if has_next:
+        page.next_cursor = encode_cursor(values(rows[-1]))
+    if has_previous:
+        page.previous_cursor = encode_cursor(values(rows[0]))
+    return page
+
+
 def paginate(
     queryset: QuerySet,
     keys: tuple[Key, ...],
@@ -118,31 +174,15 @@ def paginate(
     before: str = "",
 ) -> Page:
     """Return one page of rows after (or before) a cursor, in key order."""
-    reverse = bool(before) and not after
-    values = (
-        decode_cursor(before if reverse else after, keys) if (after or before) else None
+    start = start_at(keys, after=after, before=before)
+    ordered = queryset.order_by(*(key.order_by(start.reverse) for key in keys))
+    rows = list(ordered.filter(start.condition(keys))[: size + 1])
+    return page_of(
+        rows[:size],
+        lambda row: _values(row, keys),
+        more=len(rows) > size,
+        start=start,
     )
-    ordered = queryset.order_by(*(key.order_by(reverse) for key in keys))
-    if values is not None:
-        ordered = ordered.filter(_after(keys, values, reverse))
-    rows = list(ordered[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    if reverse:
-        rows.reverse()
-    page = Page(rows=rows)
-    if not rows:
-        return page
-    # Forward: "older" exists when a row was left over, "newer" whenever we
-    # started from a cursor. Backward it is the mirror image.
-    has_next, has_previous = (
-        (values is not None, more) if reverse else (more, values is not None)
-    )
-    if has_next:
-        page.next_cursor = encode_cursor(_values(rows[-1], keys))
-    if has_previous:
-        page.previous_cursor = encode_cursor(_values(rows[0], keys))
-    return page
 
 
 def _values(row: Any, keys: tuple[Key, ...]) -> list[Any]:

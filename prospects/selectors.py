@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from contacts.models import (
     PermissionState,
     PossibleDuplicate,
 )
-from prospects.pagination import Key, Page, encode_cursor, paginate
+from prospects.pagination import Key, Page, page_of, paginate, start_at
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 25
@@ -81,35 +82,73 @@ class Count:
         return f"{self.value:,}+" if self.capped else f"{self.value:,}"
 
 
-def capped_count(queryset: QuerySet[Contact], cap: int = COUNT_CAP) -> Count:
-    """Count matching rows exactly up to `cap`, without a full COUNT(*)."""
-    ids = queryset.order_by().values("pk")[: cap + 1]
-    sql, params = ids.query.sql_with_params()
+def capped_count(
+    queryset: QuerySet[Contact],
+    cap: int = COUNT_CAP,
+    *,
+    alternatives: Sequence[QuerySet[Contact]] = (),
+) -> Count:
+    """Count matching rows exactly up to `cap`, without a full COUNT(*).
+
+    With alternatives (the ways a search can match, see
+    prospects.filters.search_conditions), each is first counted on its own
+    index: one that passes the cap settles it. Only when all stay under it
+    are their ids united, so a person matching twice counts once.
+    """
+    if len(alternatives) < 2:
+        sql, params = _ids(alternatives[0] if alternatives else queryset, cap)
+        return _capped(f"SELECT count(*) FROM ({sql}) AS capped", params, cap)
+    branches, united = [], []
+    params: list[Any] = []
+    for alternative in alternatives:
+        sql, branch_params = _ids(alternative, cap)
+        branches.append(f"WHEN (SELECT count(*) FROM ({sql}) AS b) > {cap}")
+        params.extend(branch_params)
+        united.append(f"({sql})")
+    for alternative in alternatives:
+        params.extend(_ids(alternative, cap)[1])
+    # PostgreSQL runs each subquery of the CASE only when it gets that far.
+    sql = (
+        f"SELECT CASE {' '.join(f'{b} THEN {cap + 1}' for b in branches)}"
+        f" ELSE (SELECT count(*) FROM ({' UNION '.join(united)}) AS u) END"
+    )
+    return _capped(sql, params, cap)
+
+
+def _ids(queryset: QuerySet[Contact], cap: int) -> tuple[str, tuple[Any, ...]]:
+    return queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+
+
+def _capped(sql: str, params: Sequence[Any], cap: int) -> Count:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", params)
+        cursor.execute(sql, params)
         value = cursor.fetchone()[0]
     return Count(min(value, cap), value > cap)
 
 
 def list_page(
-    queryset: QuerySet[Contact], *, sort: str, after: str = "", before: str = ""
+    queryset: QuerySet[Contact],
+    *,
+    sort: str,
+    after: str = "",
+    before: str = "",
+    alternatives: Sequence[QuerySet[Contact]] = (),
+    filtered: bool = True,
 ) -> tuple[Page, Count]:
     """Return one page of the list, owners loaded, and the count of matches.
 
-    A first page whose matches the planner expects to be few (a name search)
-    is cut from the sort keys of every match, read in one index pass; that
-    pass also counts them. Other pages walk the sort index from the cursor,
-    and the count is capped.
+    When the planner expects few matches (a name search), a page is cut
+    from the sort keys of the matches past the cursor, read from the indexes
+    of the search's `alternatives`: walking the sort index instead would
+    pass over thousands of rows for each match. Other lists walk the sort
+    index from the cursor, and the count is capped. An unfiltered list
+    always walks: every row of the sort index is a match.
     """
     _, keys = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    first = not (after or before)
-    # Python sorts text differently from the database's collation, so only
-    # dates, times and ids are sorted here.
-    sortable_here = all(key.kind != "str" for key in keys)
-    if first and sortable_here and _estimate(queryset) <= FEW:
-        small = _small_first_page(queryset, keys)
-        if small is not None:
-            return small
+    if filtered and _estimate(queryset) <= FEW:
+        few = _page_of_few(queryset, keys, alternatives, after=after, before=before)
+        if few is not None:
+            return few
     page = paginate(
         queryset.select_related("owner"),
         keys,
@@ -117,10 +156,10 @@ def list_page(
         after=after,
         before=before,
     )
-    if first and not page.next_cursor:
+    if not (after or before) and not page.next_cursor:
         # A first page that is not full holds every match.
         return page, Count(len(page.rows), capped=False)
-    return page, capped_count(queryset)
+    return page, capped_count(queryset, alternatives=alternatives)
 
 
 def _estimate(queryset: QuerySet[Contact]) -> int:
@@ -134,30 +173,55 @@ def _estimate(queryset: QuerySet[Contact]) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _small_first_page(
-    queryset: QuerySet[Contact], keys: tuple[Key, ...]
+def _page_of_few(
+    queryset: QuerySet[Contact],
+    keys: tuple[Key, ...],
+    alternatives: Sequence[QuerySet[Contact]] = (),
+    *,
+    after: str = "",
+    before: str = "",
 ) -> tuple[Page, Count] | None:
-    """Return the first page and exact count from all matches' sort keys.
+    """Return a page and the count from the sort keys of the matches.
 
-    Return None when there are more than FEW matches after all.
+    PostgreSQL sorts the keys past the cursor and counts them in one query,
+    so only a page of them travels to Python. Return None when more than
+    FEW rows lie past the cursor after all.
     """
+    start = start_at(keys, after=after, before=before)
     fields = [key.field for key in keys]
-    found = list(queryset.order_by().values_list(*fields)[: FEW + 1])
-    if len(found) > FEW:
-        return None
-    # Stable sorts from the last key to the first; nulls after values
-    # ascending and before them descending, as in the index.
-    for index in reversed(range(len(keys))):
-        found.sort(
-            key=lambda row, i=index: (row[i] is None, row[i]),
-            reverse=keys[index].descending,
+    parts = [
+        part.filter(start.condition(keys)).order_by().values_list(*fields)[: FEW + 1]
+        for part in (alternatives or [queryset])
+    ]
+    # UNION, not UNION ALL: someone matching two ways is one row.
+    matches = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    sql, params = matches.query.sql_with_params()
+    columns = ", ".join(f'"{field}"' for field in fields)
+    order = ", ".join(key.sql(start.reverse) for key in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, count(*) OVER () FROM ({sql}) AS matches"
+            f" ORDER BY {order} LIMIT {PAGE_SIZE + 1}",
+            params,
         )
-    top = found[:PAGE_SIZE]
-    rows = Contact.objects.select_related("owner").in_bulk([row[-1] for row in top])
-    page = Page(rows=[rows[row[-1]] for row in top])
-    if len(found) > PAGE_SIZE:
-        page.next_cursor = encode_cursor(list(top[-1]))
-    return page, Count(len(found), capped=False)
+        found = cursor.fetchall()
+    past_cursor = found[0][-1] if found else 0
+    if past_cursor > FEW:
+        return None
+    page = page_of(
+        [row[:-1] for row in found[:PAGE_SIZE]],
+        list,
+        more=len(found) > PAGE_SIZE,
+        start=start,
+    )
+    # The last sort key is the id.
+    contacts = Contact.objects.select_related("owner").in_bulk(
+        [row[-1] for row in page.rows]
+    )
+    page.rows = [contacts[row[-1]] for row in page.rows]
+    if start.values is None:
+        return page, Count(past_cursor, capped=False)
+    return page, capped_count(queryset, alternatives=alternatives)
 
 
 def get_contact(pk: int) -> Contact:
@@ -190,6 +254,18 @@ def attach_notes(activities: list[Activity]) -> None:
     notes = Note.objects.select_related("author").in_bulk(ids) if ids else {}
     for activity in activities:
         activity.note = notes.get(activity.object_id)
+
+
+def latest_entry(contact: Contact) -> Activity:
+    """Return the newest timeline entry, ready to render on its own."""
+    entry = (
+        Activity.objects.filter(contact=contact)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    attach_notes([entry])
+    return entry
 
 
 def note_entry(note: Note) -> Activity:
@@ -239,6 +315,15 @@ def permissions(contact: Contact) -> list[dict[str, Any]]:
         }
         for channel, label in Channel.choices
     ]
+
+
+def merge_summary(contact: Contact) -> dict[str, Any]:
+    """Return what a merge moves besides fields: identifiers and timeline."""
+    return {
+        "contact": contact,
+        "identifiers": list(contact.identifiers.order_by("kind", "created_at")),
+        "entries": Activity.objects.filter(contact=contact).count(),
+    }
 
 
 def export_queryset(queryset: QuerySet[Contact]) -> QuerySet[Contact]:

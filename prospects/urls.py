@@ -21,6 +21,7 @@ urlpatterns = [
     path("prospects/<int:pk>/", views.detail, name="detail"),
     path("prospects/<int:pk>/edit/", views.edit, name="edit"),
     path("prospects/<int:pk>/convert/", views.convert, name="convert"),
+    path("prospects/<int:pk>/follow-up/", views.follow_up, name="follow_up"),
     path(
         "prospects/<int:pk>/permissions/",
         views.change_permission,

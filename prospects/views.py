@@ -16,8 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from contacts.models import Contact, Note, Stage
+from contacts.models import Channel, Contact, Note, PermissionState, Stage
 from contacts.selectors import identifier_owner, live_contact
 from contacts.services import (
     IdentifierTaken,
@@ -37,10 +38,12 @@ from prospects.forms import (
     BulkForm,
     ContactForm,
     CreateForm,
+    FollowUpForm,
     MergeForm,
     NoteForm,
     PermissionForm,
 )
+from prospects.table import table_rows
 
 LISTS = {
     Stage.PROSPECT: {
@@ -68,23 +71,31 @@ def _list_context(request: HttpRequest, stage: str) -> dict[str, Any]:
         sort=sort,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
+        alternatives=filterset.alternatives,
+        filtered=filterset.active or converted,
     )
     query = request.GET.copy()
     for name in ("after", "before"):
         query.pop(name, None)
+    meta = LISTS[stage]
     return {
         "columns": _columns(query, sort),
         "stage": stage,
-        "meta": LISTS[stage],
+        "meta": meta,
         "converted": converted,
         "filter": filterset,
         "page": page,
+        "rows": table_rows(page.rows, list_urls=_list_urls()),
         "count": count,
         "sort": sort,
         "query": query.urlencode(),
         "staff": filterset.staff,
         "statuses": Contact._meta.get_field("status").choices,
     }
+
+
+def _list_urls() -> dict[str, str]:
+    return {stage: reverse(meta["url"]) for stage, meta in LISTS.items()}
 
 
 # (label, sort when clicked, sort when clicked again); None: not sortable.
@@ -122,12 +133,16 @@ def _list(request: HttpRequest, stage: str) -> HttpResponse:
     return render(request, "prospects/list.html", context)
 
 
+# One address serves the page and its htmx fragment: the browser must not
+# show the cached fragment when Back returns to the address htmx pushed.
 @require_GET
+@vary_on_headers("HX-Request")
 def prospect_list(request: HttpRequest) -> HttpResponse:
     return _list(request, Stage.PROSPECT)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def customer_list(request: HttpRequest) -> HttpResponse:
     return _list(request, Stage.CUSTOMER)
 
@@ -213,14 +228,23 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         survivor = live_contact(contact)
         messages.info(request, f"#{pk} was merged into {survivor.name}.")
         return redirect(_profile_url(survivor))
+    if request.path != _profile_url(contact):
+        # A prospect's old address after conversion, or the other way round.
+        return redirect(
+            f"{_profile_url(contact)}?{request.GET.urlencode()}".rstrip("?")
+        )
     context = {
         "contact": contact,
         "identifiers": contact.identifiers.order_by("kind", "created_at"),
         "permissions": selectors.permissions(contact),
         "permission_form": PermissionForm(),
-        "timeline": selectors.timeline_page(contact),
+        # "Older" without JavaScript reloads the profile a page further back.
+        "timeline": selectors.timeline_page(
+            contact, before=request.GET.get("before", "")
+        ),
         "touches": selectors.touches(contact),
         "note_form": NoteForm(),
+        "follow_up_form": FollowUpForm(initial={"follow_up_on": contact.follow_up_on}),
         "meta": LISTS[contact.stage],
     }
     return render(request, "prospects/detail.html", context)
@@ -315,6 +339,36 @@ def convert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or clear the follow-up date from the profile, inline with htmx."""
+    contact = _live_or_404(pk)
+    form = FollowUpForm(request.POST)
+    entry = None
+    if form.is_valid():
+        day = None if request.POST.get("clear") else form.cleaned_data["follow_up_on"]
+        changes = {"follow_up_on": day}
+        if update_contact(contact=contact, actor=request.user, changes=changes):
+            entry = selectors.latest_entry(contact)
+        contact.refresh_from_db(fields=["follow_up_on"])
+        form = FollowUpForm(initial=changes)
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, "Follow-up not changed: enter a valid date.")
+        else:
+            note = "Follow-up date saved." if entry else "Nothing changed."
+            messages.success(request, note)
+        return redirect(_profile_url(contact))
+    # Keyboard focus lands back where it was: the date to correct, or the
+    # button that opens the form again (htmx focuses [autofocus] on swap).
+    saved = not form.errors
+    if not saved:
+        form.fields["follow_up_on"].widget.attrs["autofocus"] = True
+    context = {"contact": contact, "follow_up_form": form, "entry": entry}
+    context["saved"] = saved
+    return render(request, "prospects/_follow_up.html", context)
+
+
+@require_POST
 def change_permission(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _live_or_404(pk)
     form = PermissionForm(request.POST)
@@ -330,9 +384,12 @@ def change_permission(request: HttpRequest, pk: int) -> HttpResponse:
         via="Changed by staff",
         reason=form.cleaned_data["reason"],
     )
-    messages.success(
-        request, "Permission changed." if changed else "It was already so."
-    )
+    channel = Channel(form.cleaned_data["channel"]).label
+    state = PermissionState(form.cleaned_data["state"]).label.lower()
+    if changed:
+        messages.success(request, f"Permission changed: {channel} {state}.")
+    else:
+        messages.info(request, f"Nothing changed: {channel} was already {state}.")
     return redirect(_profile_url(contact))
 
 
@@ -378,6 +435,7 @@ def _own_note(request: HttpRequest, pk: int, note_pk: int) -> tuple[Contact, Not
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     contact, note = _own_note(request, pk, note_pk)
     if request.method == "GET" and request.GET.get("cancel"):
@@ -391,7 +449,8 @@ def note_edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
         return redirect(_profile_url(contact))
     entry = selectors.note_entry(note)
     context = {"contact": contact, "note": note, "form": form, "entry": entry}
-    return render(request, "prospects/_note_edit.html", context)
+    template = "_note_edit.html" if request.htmx else "note_edit.html"
+    return render(request, f"prospects/{template}", context)
 
 
 @require_POST
@@ -411,7 +470,9 @@ def merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     candidates: list[Contact] = []
     if query:
-        found = search(Contact.objects.live().exclude(pk=contact.pk), query)
+        # Both stages spelled out: the search indexes lead with the stage.
+        people = Contact.objects.live().filter(stage__in=Stage.values)
+        found = search(people.exclude(pk=contact.pk), query)
         candidates = list(found.order_by("-created_at", "-id")[:20])
     context = {"contact": contact, "query": query, "candidates": candidates}
     return render(request, "prospects/merge_pick.html", context)
@@ -436,9 +497,16 @@ def merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         except MergeError as error:
             messages.error(request, str(error))
             return redirect(_profile_url(first))
-        messages.success(request, f"Merged {loser.name} into {survivor.name}.")
+        merged = f"{loser.name} (#{loser.pk}) into {survivor.name} (#{survivor.pk})"
+        messages.success(request, f"Merged {merged}.")
         return redirect(_profile_url(survivor))
-    context = {"survivor": survivor, "loser": loser, "form": form, "contact": first}
+    context = {
+        "survivor": survivor,
+        "loser": loser,
+        "form": form,
+        "contact": first,
+        "sides": [selectors.merge_summary(c) for c in (survivor, loser)],
+    }
     return render(request, "prospects/merge.html", context)
 
 

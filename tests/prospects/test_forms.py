@@ -150,3 +150,17 @@ def test_edit_to_someone_elses_email_is_refused(
     ana.refresh_from_db()
     assert "email" in response.context["form"].errors
     assert ana.email == "ana@example.com"
+
+
+def test_edit_shows_the_phone_as_people_write_it_and_saving_keeps_it(
+    staff_client: Any, ana: Contact
+) -> None:
+    url = reverse("prospects:edit", args=[ana.pk])
+    form = staff_client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+
+    response = staff_client.post(url, {**data, "owner": "", "tags": ""})
+
+    assert form.initial["phone"] == "(512) 555-0101"
+    assert response.status_code == 302
+    assert not ana.activities.filter(kind="edited").exists()

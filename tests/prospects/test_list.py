@@ -81,6 +81,7 @@ def test_period_filter_keeps_recent_prospects(staff_client: Any) -> None:
 def test_custom_period_filters_by_from_and_to(staff_client: Any) -> None:
     make_person(first="Inside", email="i@example.com", days_ago=10)
     make_person(first="Outside", email="o@example.com", days_ago=40)
+    # The filter reads dates in the business's time zone, not in UTC.
     start = timezone.localdate(Contact.objects.get(first_name="Inside").created_at)
 
     response = staff_client.get(
@@ -130,6 +131,78 @@ def test_search_finds_an_email_prefix(staff_client: Any, ana: Contact) -> None:
     response = staff_client.get(reverse("prospects:list"), {"q": "ana@ex"})
 
     assert _names(response) == ["Ana García"]
+
+
+def test_search_finds_a_last_name_by_its_beginning(
+    staff_client: Any, ana: Contact
+) -> None:
+    make_person(first="Lee", last="Brown", email="lee@example.com")
+
+    response = staff_client.get(reverse("prospects:list"), {"q": "GARC"})
+
+    assert _names(response) == ["Ana García"]
+
+
+def test_search_finds_a_name_typed_last_name_first(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.get(reverse("prospects:list"), {"q": "garcía, an"})
+
+    assert _names(response) == ["Ana García"]
+
+
+def test_one_word_finds_someone_without_a_name_by_their_email(
+    staff_client: Any,
+) -> None:
+    make_person(first="", last="", email="jsmith@example.com")
+
+    response = staff_client.get(reverse("prospects:list"), {"q": "jsmi"})
+
+    assert _names(response) == ["jsmith@example.com"]
+
+
+def test_search_finds_a_phone_someone_had_before_a_merge(
+    staff_client: Any, ana: Contact
+) -> None:
+    from contacts.services import merge_contacts
+
+    other = make_person(first="Ann", email="ann@example.com", phone="+15125550177")
+    merge_contacts(survivor=ana, loser=other)
+
+    response = staff_client.get(reverse("prospects:list"), {"q": "512-555-0177"})
+
+    assert _names(response) == ["Ana García"]
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_someone_matching_a_search_two_ways_is_counted_once(
+    staff_client: Any, monkeypatch: Any, few: bool
+) -> None:
+    if not few:
+        monkeypatch.setattr("prospects.selectors.FEW", 0)
+    for n in range(PAGE_SIZE + 2):
+        # "ana" is the start of both the first name and the email.
+        make_person(first="Ana", last=f"P{n:03}", email=f"ana{n}@example.com")
+
+    response = staff_client.get(reverse("prospects:list"), {"q": "ana"})
+
+    assert str(response.context["count"]) == str(PAGE_SIZE + 2)
+
+
+def test_a_search_alternative_past_the_cap_caps_the_count(
+    staff_client: Any,
+) -> None:
+    from prospects import selectors
+    from prospects.filters import search_conditions
+
+    for n in range(3):
+        make_person(first="Ana", last=f"P{n}", email=f"x{n}@example.com")
+    base = Contact.objects.prospects()
+    alternatives = [base.filter(c) for c in search_conditions("ana")]
+
+    count = selectors.capped_count(base, cap=2, alternatives=alternatives)
+
+    assert str(count) == "2+"
 
 
 def test_owner_filter_mine_and_unassigned(staff_client: Any, staff_user: Any) -> None:
@@ -187,6 +260,12 @@ def test_htmx_filter_returns_only_the_rows_fragment(
 
     assert [t.name for t in response.templates][0] == "prospects/_rows.html"
     assert b"<html" not in response.content
+
+
+def test_the_page_and_its_fragment_are_cached_apart(staff_client: Any) -> None:
+    response = staff_client.get(reverse("prospects:list"))
+
+    assert "HX-Request" in response["Vary"]
 
 
 def test_count_shows_matching_prospects(staff_client: Any) -> None:
@@ -353,7 +432,9 @@ def test_a_first_page_that_is_not_full_is_counted_without_a_query(
 ) -> None:
     _people(rows)
 
-    with django_assert_num_queries(6 + UNREAD_COUNT):
+    # session, user, staff, the page's rows, admin: an unfiltered list walks
+    # the sort index without asking the planner for an estimate first
+    with django_assert_num_queries(5 + UNREAD_COUNT):
         response = staff_client.get(reverse("prospects:list"))
     assert str(response.context["count"]) == str(rows)
 
@@ -377,11 +458,123 @@ def test_both_first_page_paths_agree(
     assert few.context["page"].next_cursor == many.context["page"].next_cursor
 
 
+@pytest.mark.parametrize("rows", [1, 10])
 def test_customer_list_query_count_is_constant(
-    staff_client: Any, django_assert_num_queries: Any
+    staff_client: Any, django_assert_num_queries: Any, rows: int
 ) -> None:
-    for n in range(10):
+    for n in range(rows):
         convert_to_customer(contact=make_person(first=f"C{n}", email=f"c{n}@e.com"))
 
-    with django_assert_num_queries(7 + UNREAD_COUNT):
+    # session, user, staff, the page's rows with owners, admin
+    with django_assert_num_queries(5 + UNREAD_COUNT):
         staff_client.get(reverse("prospects:customer_list"))
+
+
+def test_rows_link_to_the_profile_of_each_prospect_and_customer(
+    staff_client: Any, ana: Contact
+) -> None:
+    lee = make_person(first="Lee", email="lee@example.com")
+    convert_to_customer(contact=lee)
+
+    prospects = staff_client.get(reverse("prospects:list")).content.decode()
+    customers = staff_client.get(reverse("prospects:customer_list")).content.decode()
+
+    assert f'href="{reverse("prospects:detail", args=[ana.pk])}"' in prospects
+    assert f'href="{reverse("prospects:customer_detail", args=[lee.pk])}"' in customers
+
+
+def test_converted_filter_links_to_the_customer_profile(
+    staff_client: Any, ana: Contact
+) -> None:
+    convert_to_customer(contact=ana)
+
+    response = staff_client.get(reverse("prospects:list"), {"converted": "1"})
+
+    url = reverse("prospects:customer_detail", args=[ana.pk])
+    assert f'href="{url}"' in response.content.decode()
+
+
+def test_an_overdue_follow_up_is_marked_in_words(staff_client: Any) -> None:
+    from datetime import date
+
+    make_person(first="Late", email="l@example.com", follow_up_on=date(2020, 1, 6))
+
+    response = staff_client.get(reverse("prospects:list"))
+
+    assert b"Jan 6, 2020" in response.content
+    assert b"Overdue</span>" in response.content
+
+
+def _all_pages(client: Any, params: dict[str, str]) -> list[list[str]]:
+    pages, cursor = [], ""
+    while True:
+        response = client.get(reverse("prospects:list"), {**params, "after": cursor})
+        pages.append(_names(response))
+        cursor = response.context["page"].next_cursor
+        if not cursor:
+            return pages
+
+
+@pytest.mark.parametrize("sort", ["-created", "created", "-activity", "follow_up"])
+def test_search_pages_are_the_same_read_from_keys_or_by_walking(
+    staff_client: Any, monkeypatch: Any, sort: str
+) -> None:
+    from datetime import date
+
+    for n in range(2 * PAGE_SIZE + 5):
+        follow_up = date(2030, 1, 1 + n % 3) if n % 2 else None
+        make_person(first=f"P{n:03}", email=f"x{n}@example.com", follow_up_on=follow_up)
+    params = {"q": "p", "sort": sort}
+
+    from_keys = _all_pages(staff_client, params)
+    monkeypatch.setattr("prospects.selectors.FEW", 0)
+    walked = _all_pages(staff_client, params)
+
+    assert from_keys == walked
+    assert len({name for page in from_keys for name in page}) == 2 * PAGE_SIZE + 5
+
+
+def test_newer_cursor_of_a_search_returns_to_its_first_page(
+    staff_client: Any,
+) -> None:
+    for n in range(PAGE_SIZE + 5):
+        make_person(first=f"P{n:03}", email=f"x{n}@example.com", days_ago=n / 100)
+    url = reverse("prospects:list")
+    first = staff_client.get(url, {"q": "p"})
+    after = first.context["page"].next_cursor
+    second = staff_client.get(url, {"q": "p", "after": after})
+
+    back = staff_client.get(
+        url, {"q": "p", "before": second.context["page"].previous_cursor}
+    )
+
+    assert _names(back) == _names(first)
+    assert str(second.context["count"]) == str(PAGE_SIZE + 5)
+
+
+@pytest.mark.parametrize("rows", [PAGE_SIZE + 1, PAGE_SIZE + 20])
+def test_a_later_page_of_few_matches_has_a_constant_query_count(
+    staff_client: Any, django_assert_num_queries: Any, staff_user: Any, rows: int
+) -> None:
+    _people(rows, owner=staff_user)
+    url = reverse("prospects:list")
+    cursor = staff_client.get(url, {"q": "p"}).context["page"].next_cursor
+
+    # session, user, staff, estimate, sort keys past the cursor, the page's
+    # rows with owners, the capped count, the admin check, the unread count
+    with django_assert_num_queries(8 + UNREAD_COUNT):
+        staff_client.get(url, {"q": "p", "after": cursor})
+
+
+def test_from_and_to_apply_only_to_a_custom_period(staff_client: Any) -> None:
+    # Today: inside the last 30 days, after the To date left in the form.
+    make_person(first="Recent", email="r@example.com", days_ago=0)
+    long_ago = (timezone.localdate() - timezone.timedelta(days=400)).isoformat()
+    yesterday = (timezone.localdate() - timezone.timedelta(days=1)).isoformat()
+
+    response = staff_client.get(
+        reverse("prospects:list"),
+        {"period": "30d", "created_from": long_ago, "created_to": yesterday},
+    )
+
+    assert _names(response) == ["Recent García"]

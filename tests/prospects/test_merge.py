@@ -59,6 +59,27 @@ def test_merge_page_shows_both_side_by_side(staff_client: Any, ana: Contact) -> 
     assert "first_name" in response.context["form"].fields
 
 
+def test_merge_page_shows_values_as_the_profile_does(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    other = make_person(
+        first="Ana",
+        email="ana2@example.org",
+        phone="+15125550188",
+        status="qualified",
+        owner=staff_user,
+        days_ago=0,
+    )
+
+    response = staff_client.get(reverse("prospects:merge", args=[ana.pk, other.pk]))
+
+    content = response.content.decode()
+    assert "Qualified" in content
+    assert "Sam Rivera" in content
+    assert "(512) 555-0188" in content
+    assert "Same" in content  # the last name, shown once on each side
+
+
 def test_duplicates_page_lists_same_name_and_city(
     staff_client: Any, ana: Contact
 ) -> None:

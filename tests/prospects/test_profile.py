@@ -129,6 +129,18 @@ def test_convert_makes_a_customer_once(
     assert ana.activities.filter(kind=ActivityKind.CONVERTED).count() == 1
 
 
+def test_a_prospects_old_address_leads_to_the_customer_profile(
+    staff_client: Any, ana: Contact
+) -> None:
+    from contacts.services import convert_to_customer
+
+    convert_to_customer(contact=ana)
+
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert response["Location"] == reverse("prospects:customer_detail", args=[ana.pk])
+
+
 def test_convert_refuses_get(staff_client: Any, ana: Contact) -> None:
     response = staff_client.get(reverse("prospects:convert", args=[ana.pk]))
 
@@ -257,3 +269,137 @@ def test_edits_on_the_timeline_name_fields_as_staff_know_them(
     response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
 
     assert b"Internal information:" in response.content
+
+
+def test_profile_offers_a_follow_up_date_when_none_is_set(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"No follow-up date." in response.content
+    assert reverse("prospects:follow_up", args=[ana.pk]).encode() in response.content
+
+
+def test_profile_shows_the_follow_up_date_and_whether_it_is_overdue(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    from datetime import date
+
+    update_contact(
+        contact=ana, actor=staff_user, changes={"follow_up_on": date(2020, 3, 6)}
+    )
+
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"Fri, Mar 6, 2020" in response.content
+    assert b"Overdue" in response.content
+
+
+def test_follow_up_changed_without_javascript_is_saved_and_logged(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.post(
+        reverse("prospects:follow_up", args=[ana.pk]), {"follow_up_on": "2030-12-06"}
+    )
+
+    ana.refresh_from_db()
+    assert response.status_code == 302
+    assert ana.follow_up_on.isoformat() == "2030-12-06"
+    assert ana.activities.get(kind=ActivityKind.EDITED).data["changes"] == {
+        "follow_up_on": ["", "2030-12-06"]
+    }
+
+
+def test_follow_up_changed_with_htmx_returns_the_card_and_the_timeline_entry(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.post(
+        reverse("prospects:follow_up", args=[ana.pk]),
+        {"follow_up_on": "2030-12-06"},
+        headers={"HX-Request": "true"},
+    )
+
+    content = response.content.decode()
+    assert "Fri, Dec 6, 2030" in content
+    assert 'hx-swap-oob="afterbegin:#timeline-list"' in content
+    assert "Follow-up date:" in content
+
+
+def test_follow_up_clear_removes_the_date(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    from datetime import date
+
+    update_contact(
+        contact=ana, actor=staff_user, changes={"follow_up_on": date(2030, 1, 2)}
+    )
+
+    staff_client.post(
+        reverse("prospects:follow_up", args=[ana.pk]),
+        {"follow_up_on": "2030-01-02", "clear": "1"},
+    )
+
+    ana.refresh_from_db()
+    assert ana.follow_up_on is None
+
+
+def test_a_bad_follow_up_date_keeps_the_form_open_with_the_error(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.post(
+        reverse("prospects:follow_up", args=[ana.pk]),
+        {"follow_up_on": "someday"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert b"Enter a valid date" in response.content
+    assert b'value="someday"' in response.content
+    assert not ana.activities.filter(kind=ActivityKind.EDITED).exists()
+
+
+def test_follow_up_refuses_get(staff_client: Any, ana: Contact) -> None:
+    response = staff_client.get(reverse("prospects:follow_up", args=[ana.pk]))
+
+    assert response.status_code == 405
+
+
+def test_follow_up_refuses_anonymous(client: Any, ana: Contact) -> None:
+    url = reverse("prospects:follow_up", args=[ana.pk])
+    client.post(url, {"follow_up_on": "2030-12-06"})
+
+    ana.refresh_from_db()
+    assert ana.follow_up_on is None
+
+
+def test_profile_always_has_an_internal_information_section(
+    staff_client: Any, ana: Contact
+) -> None:
+    response = staff_client.get(reverse("prospects:detail", args=[ana.pk]))
+
+    assert b"Internal information" in response.content
+    assert b"Nothing noted yet." in response.content
+
+
+def test_note_edit_without_javascript_is_a_page_of_its_own(
+    staff_client: Any, staff_user: Any, ana: Contact
+) -> None:
+    note = add_note(contact=ana, author=staff_user, body="Called")
+
+    response = staff_client.get(reverse("prospects:note_edit", args=[ana.pk, note.pk]))
+
+    assert [t.name for t in response.templates][0] == "prospects/note_edit.html"
+    assert b"Called" in response.content
+
+
+def test_older_entries_without_javascript_reload_the_profile_further_back(
+    staff_client: Any, ana: Contact
+) -> None:
+    for n in range(TIMELINE_PAGE_SIZE + 3):
+        record_activity(contact=ana, kind=ActivityKind.CAPTURED, summary=f"Touch {n}")
+    url = reverse("prospects:detail", args=[ana.pk])
+    cursor = staff_client.get(url).context["timeline"].next_cursor
+
+    older = staff_client.get(url, {"before": cursor})
+
+    assert b"Touch 0" in older.content
+    assert b"Back to the newest" in older.content
