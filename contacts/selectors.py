@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import operator
+import re
+from functools import reduce
 
-from contacts.models import Activity, Contact, Identifier
+from django.db.models import Q, QuerySet
+
+from contacts.models import Activity, Contact, Identifier, IdentifierKind
 from contacts.normalize import InvalidIdentifier, normalize_email, normalize_phone
 
 
@@ -41,3 +45,58 @@ def timeline(contact: Contact) -> QuerySet[Activity]:
         .select_related("actor")
         .order_by("-occurred_at", "-id")
     )
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]{7,}$")
+
+
+def search_conditions(text: str) -> list[Q]:
+    """Return the ways a contact can match the search box; any one will do.
+
+    Each condition is one index range, so callers can count and sort the
+    matches of each from its index alone (see prospects.selectors.list_page). An email
+    (anything with "@") matches by its beginning, a phone in any format by
+    its E.164 form, and other text by the beginning of the name in either
+    order ("ana gar", "garcía ana"); a single word also by the beginning of
+    the email, since people without a name are listed by their address.
+    Emails and phones a person had before a merge still find them.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    if "@" in text:
+        email = text.lower()
+        return [Q(email__startswith=email), _former(IdentifierKind.EMAIL, email)]
+    if _PHONE_LIKE.match(text):
+        try:
+            phone = normalize_phone(text)
+        except InvalidIdentifier:
+            pass
+        else:
+            return [Q(phone=phone), _former(IdentifierKind.PHONE, phone)]
+    words = text.lower().replace(",", " ").split()[:8]
+    typed = " ".join(words)
+    conditions = [Q(name_key__startswith=typed), Q(name_key_reversed__startswith=typed)]
+    if len(words) == 1:
+        conditions.append(Q(email__startswith=typed))
+    return conditions
+
+
+def _former(kind: str, value: str) -> Q:
+    """Match whoever holds this identifier, as their main value or not."""
+    owners = Identifier.objects.filter(kind=kind, value=value).values("contact_id")
+    return Q(pk__in=owners)
+
+
+def any_of(conditions: list[Q]) -> Q:
+    """Return the conditions joined by OR; nothing matches none of them."""
+    if not conditions:
+        return Q(pk__in=[])
+    return reduce(operator.or_, conditions)
+
+
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """Return the contacts of `queryset` found by the search box's text."""
+    if not text.strip():
+        return queryset
+    return queryset.filter(any_of(search_conditions(text)))

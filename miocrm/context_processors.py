@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
+
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_urlconf, reverse
 
 from miocrm.access import is_admin
 
@@ -27,13 +29,23 @@ ADMIN_ITEMS = [
 
 
 def _resolvable(items: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Return links to the items whose page exists, fresh for each caller."""
+    return [dict(link) for link in _links(tuple(items), get_urlconf())]
+
+
+@functools.cache
+def _links(
+    items: tuple[tuple[str, str], ...], urlconf: str | None
+) -> tuple[dict[str, str], ...]:
+    # Every staff page draws the menu, and URLs never change while the
+    # process runs: reverse them once per URL configuration.
     links = []
     for label, name in items:
         try:
             links.append({"label": label, "url": reverse(name), "name": name})
         except NoReverseMatch:
             continue
-    return links
+    return tuple(links)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

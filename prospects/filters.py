@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import operator
-import re
 from datetime import datetime, time, timedelta
-from functools import reduce
 from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.models import Identifier, IdentifierKind, Source, Status
-from contacts.normalize import InvalidIdentifier, normalize_phone
+from contacts.models import Source, Status
+from contacts.selectors import any_of, search_conditions
 
 PERIODS = [
     ("today", "Today"),
@@ -26,59 +23,6 @@ PERIODS = [
     ("custom", "Custom (from–to)"),
 ]
 FOLLOW_UPS = [("overdue", "Overdue"), ("today", "Due today"), ("week", "This week")]
-_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]{7,}$")
-
-
-def search_conditions(text: str) -> list[Q]:
-    """Return the ways a contact can match the search box; any one will do.
-
-    Each condition is one index range, so callers can count and sort the
-    matches of each from its index alone (see prospects.selectors). An email
-    (anything with "@") matches by its beginning, a phone in any format by
-    its E.164 form, and other text by the beginning of the name in either
-    order ("ana gar", "garcía ana"); a single word also by the beginning of
-    the email, since people without a name are listed by their address.
-    Emails and phones a person had before a merge still find them.
-    """
-    text = text.strip()
-    if not text:
-        return []
-    if "@" in text:
-        email = text.lower()
-        return [Q(email__startswith=email), _former(IdentifierKind.EMAIL, email)]
-    if _PHONE_LIKE.match(text):
-        try:
-            phone = normalize_phone(text)
-        except InvalidIdentifier:
-            pass
-        else:
-            return [Q(phone=phone), _former(IdentifierKind.PHONE, phone)]
-    words = text.lower().replace(",", " ").split()[:8]
-    typed = " ".join(words)
-    conditions = [Q(name_key__startswith=typed), Q(name_key_reversed__startswith=typed)]
-    if len(words) == 1:
-        conditions.append(Q(email__startswith=typed))
-    return conditions
-
-
-def _former(kind: str, value: str) -> Q:
-    """Match whoever holds this identifier, as their main value or not."""
-    owners = Identifier.objects.filter(kind=kind, value=value).values("contact_id")
-    return Q(pk__in=owners)
-
-
-def any_of(conditions: list[Q]) -> Q:
-    """Return the conditions joined by OR; nothing matches none of them."""
-    if not conditions:
-        return Q(pk__in=[])
-    return reduce(operator.or_, conditions)
-
-
-def search(queryset: QuerySet, text: str) -> QuerySet:
-    """Return the contacts of `queryset` found by the search box's text."""
-    if not text.strip():
-        return queryset
-    return queryset.filter(any_of(search_conditions(text)))
 
 
 def _local_midnight(day: Any) -> datetime:

@@ -91,7 +91,7 @@ def capped_count(
     """Count matching rows exactly up to `cap`, without a full COUNT(*).
 
     With alternatives (the ways a search can match, see
-    prospects.filters.search_conditions), each is first counted on its own
+    contacts.selectors.search_conditions), each is first counted on its own
     index: one that passes the cap settles it. Only when all stay under it
     are their ids united, so a person matching twice counts once.
     """

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from contacts.models import Channel, Contact, Note, PermissionState, Stage
-from contacts.selectors import identifier_owner, live_contact
+from contacts.selectors import identifier_owner, live_contact, search
 from contacts.services import (
     IdentifierTaken,
     MergeError,
@@ -33,7 +33,7 @@ from contacts.services import (
     update_contact,
 )
 from prospects import exporting, selectors, services
-from prospects.filters import ContactFilter, search
+from prospects.filters import ContactFilter
 from prospects.forms import (
     BulkForm,
     ContactForm,

@@ -69,6 +69,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () { refreshTimes(); });
   document.addEventListener("htmx:afterSwap", function (event) { refreshTimes(event.target); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { refreshTimes(event.detail.target); });
   setInterval(refreshTimes, 60000);
 
   // The narrow-screen navigation toggle.

@@ -49,3 +49,15 @@ def test_blank_values_normalize_to_empty() -> None:
 
 def test_home_numbers_are_shown_in_national_form() -> None:
     assert format_phone("+15550102030") == "(555) 010-2030"
+
+
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [
+        ("+15125550101", "(512) 555-0101"),
+        ("+14165550199", "(416) 555-0199"),
+        ("+442079460958", "+44 20 7946 0958"),
+    ],
+)
+def test_numbers_read_as_people_write_them(e164: str, shown: str) -> None:
+    assert format_phone(e164) == shown
