@@ -399,14 +399,16 @@ def capture_contact(
     kind: str = ActivityKind.CAPTURED,
     subject: models.Model | None = None,
     occurred_at: datetime | None = None,
+    fill_customer: bool = True,
 ) -> CaptureResult:
     """Find the person these identifiers belong to, or create a prospect.
 
-    One owner: attach new identifiers and fill blank fields. Several owners:
-    merge them when nothing conflicts, otherwise keep the strongest match and
-    flag the others as possible duplicates. Every capture is a timeline entry
-    with its source: `kind` names the event (a message, an abandoned booking)
-    and `subject` is the row it is about. A new person also gets a "created"
+    One owner: attach new identifiers and fill blank fields (not on a
+    customer when `fill_customer` is off). Several owners: merge them when
+    nothing conflicts, otherwise keep the strongest match and flag the others
+    as possible duplicates. Every capture is a timeline entry with its
+    source: `kind` names the event (a message, an abandoned booking) and
+    `subject` is the row it is about. A new person also gets a "created"
     entry before the event's own.
     """
     details = details or {}
@@ -454,9 +456,11 @@ def capture_contact(
         contact.refresh_from_db()
         match.owners = dict.fromkeys(match.owners, contact.pk)
 
-    changed = _fill_blanks(contact, details) + _add_identifiers(contact, match, source)
-    if changed:
-        contact.save(update_fields=[*changed, "updated_at"])
+    if fill_customer or contact.stage != Stage.CUSTOMER:
+        changed = _fill_blanks(contact, details)
+        changed += _add_identifiers(contact, match, source)
+        if changed:
+            contact.save(update_fields=[*changed, "updated_at"])
     summary = summary or f"Came back through {Source(source).label}"
     record_activity(contact=contact, summary=summary, **event)
     return CaptureResult(contact, False, tuple(merged), tuple(flagged))

@@ -20,7 +20,13 @@ from inbox.signals import message_received
 from quotes.signals import quote_created, service_request_created
 
 
-def _capture(kind: str, link: Callable[[Contact], None], **event: Any) -> Contact:
+def _capture(
+    kind: str,
+    link: Callable[[Contact], None],
+    *,
+    fill_customer: bool = True,
+    **event: Any,
+) -> Contact:
     event.pop("signal", None)
     event.pop("sender", None)
     result = capture_contact(
@@ -34,6 +40,8 @@ def _capture(kind: str, link: Callable[[Contact], None], **event: Any) -> Contac
         data=event.get("data"),
         subject=event.get("subject"),
         actor=event.get("actor"),
+        occurred_at=event.get("occurred_at"),
+        fill_customer=fill_customer,
     )
     link(result.contact)
     return result.contact
@@ -46,7 +54,9 @@ def capture_message_sender(*, link: Callable, **event: Any) -> Contact:
 
 @receiver(booking_abandoned)
 def capture_abandoned_visitor(*, link: Callable, **event: Any) -> Contact:
-    return _capture(ActivityKind.BOOKING_ABANDONED, link, **event)
+    # A customer who only looked at the booking page gets a timeline entry
+    # and nothing else: what a visitor typed and left never edits a customer.
+    return _capture(ActivityKind.BOOKING_ABANDONED, link, fill_customer=False, **event)
 
 
 @receiver(booking_confirmed)
