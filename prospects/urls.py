@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("prospects/<int:pk>/merge/", views.merge_pick, name="merge_pick"),
     path("prospects/<int:pk>/merge/<int:other_pk>/", views.merge, name="merge"),
+    path("search/", views.search_people, name="search"),
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<int:pk>/", views.detail, name="customer_detail"),
 ]

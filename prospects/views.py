@@ -147,6 +147,31 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return _list(request, Stage.CUSTOMER)
 
 
+SEARCH_ROWS = 10
+
+
+@require_GET
+def search_people(request: HttpRequest) -> HttpResponse:
+    """Find people across prospects and customers from the top bar's box."""
+    q = request.GET.get("q", "").strip()
+    if not q:
+        return redirect("prospects:list")
+    sections = []
+    for stage in (Stage.PROSPECT, Stage.CUSTOMER):
+        filterset = ContactFilter({"q": q}, queryset=selectors.base_queryset(stage))
+        page, count = selectors.list_page(
+            filterset.qs,
+            sort="-activity",
+            alternatives=filterset.alternatives,
+        )
+        rows = table_rows(page.rows[:SEARCH_ROWS], list_urls=_list_urls())
+        sections.append({"meta": LISTS[stage], "rows": rows, "count": count})
+    found = [row for section in sections for row in section["rows"]]
+    if len(found) == 1 and all(not s["count"].capped for s in sections):
+        return redirect(found[0]["url"])  # one person: open them
+    return render(request, "prospects/search.html", {"q": q, "sections": sections})
+
+
 def _back_to_list(request: HttpRequest, stage: str) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}):

@@ -7,7 +7,8 @@
     var target = event.target;
     var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "/" && !typing) {
-      var search = document.querySelector("[data-search]");
+      var search = document.querySelector("main [data-search]") ||
+        document.querySelector("[data-global-search]");
       if (search) {
         event.preventDefault();
         search.focus();
