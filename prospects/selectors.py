@@ -34,9 +34,9 @@ COUNT_CAP = 10_000
 FEW = 5_000
 # The planner estimates a name prefix from a coarse histogram, often several
 # times too high ("priya patel": 9,800 expected, 1,500 found at 1,000,000
-# rows), so a search tries the few-matches way up to this estimate. When it
-# holds more after all, the attempt costs one capped index read.
-FEW_BY_ESTIMATE_OF_A_SEARCH = 10 * FEW
+# rows), so a search tries the few-matches way up to this many times FEW.
+# When it holds more after all, the attempt costs one capped index read.
+SEARCH_ESTIMATE_SLACK = 10
 
 SORTS: dict[str, tuple[str, tuple[Key, ...]]] = {
     "-created": (
@@ -150,7 +150,7 @@ def list_page(
     always walks: every row of the sort index is a match.
     """
     _, keys = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    expected = FEW_BY_ESTIMATE_OF_A_SEARCH if alternatives else FEW
+    expected = FEW * SEARCH_ESTIMATE_SLACK if alternatives else FEW
     if filtered and _estimate(queryset) <= expected:
         few = _page_of_few(queryset, keys, alternatives, after=after, before=before)
         if few is not None:
