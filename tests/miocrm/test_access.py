@@ -117,3 +117,19 @@ def test_django_admin_is_for_superusers_only(staff_client: object) -> None:
     response = staff_client.get("/django-admin/")
 
     assert response.status_code == 302
+
+
+def test_migrating_a_new_database_creates_the_admins_group() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from miocrm.access import ADMIN_GROUP
+
+    # Transactional tests flush the tables, so the migration is run again here.
+    Group.objects.filter(name=ADMIN_GROUP).delete()
+    migration = importlib.import_module("miocrm.migrations.0001_add_admins_group")
+    migration.add_admins_group(apps, None)
+
+    assert Group.objects.filter(name=ADMIN_GROUP).exists()
