@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NoReturn
 
 import psycopg
@@ -101,6 +102,11 @@ class Group:
     permissions: dict[str, tuple[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     outcome: str = ""
+    # Worked out by the parse process, off the writer's CPU: the hashes of
+    # the match keys and, unless a test run, the COPY text of the contact
+    # this group creates if nobody has its identifiers (all but the id).
+    hashes: tuple[int, ...] = ()
+    contact_text: str = ""
 
     def __reduce__(self) -> tuple:
         # Groups cross from the parse process by the thousand: positional
@@ -118,8 +124,13 @@ class Group:
                 self.permissions,
                 self.notes,
                 self.outcome,
+                self.hashes,
+                self.contact_text,
             ),
         )
+
+    def rehash(self) -> None:
+        self.hashes = tuple(hash(key) for key in self.row.match_keys())
 
 
 @dataclass
@@ -237,11 +248,11 @@ def _parse_ahead(
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
         gc.freeze()  # the inherited heap is never garbage: never traverse it
-        with os.fdopen(write_end, "wb") as out, few_collections():
+        with os.fdopen(write_end, "wb") as out, few_collections() as batch_done:
             for item in _parsed(engine, records, skip):
                 out.write(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
                 out.flush()
-                collect_young()
+                batch_done()
         code = 0
     finally:
         os._exit(code)
@@ -267,27 +278,36 @@ def _parsed(engine: Engine, records: Iterable[Record], skip: int) -> Iterator[An
         yield None
 
 
+COLLECT_EVERY = 10  # batches between collections of young objects
+
+
 @contextmanager
-def few_collections() -> Iterator[None]:
-    """Run without the automatic garbage collector; call collect_young per batch.
+def few_collections() -> Iterator[Callable[[], None]]:
+    """Run without the automatic garbage collector; yield a hook to call per batch.
 
     A batch allocates some 100,000 containers (rows, groups, their lists and
     dicts), so the collector ran its full passes over everything alive again
     and again: 2 s of the import's 4.7 s of CPU per 100,000 rows, and 1.4 s of
-    the parse process's. Nearly all of it is freed by reference counting;
-    collect_young after each batch still reclaims the rare cycle.
+    the parse process's. Nearly all of it is freed by reference counting; a
+    collection of the young objects every few batches reclaims the rare
+    cycle. Not after every batch: the batch just written is still alive
+    then, and walking it cost 20 ms each time.
     """
     enabled = gc.isenabled()
     gc.disable()
+    batches = 0
+
+    def batch_done() -> None:
+        nonlocal batches
+        batches += 1
+        if batches % COLLECT_EVERY == 0:
+            gc.collect(1)
+
     try:
-        yield
+        yield batch_done
     finally:
         if enabled:
             gc.enable()
-
-
-def collect_young() -> None:
-    gc.collect(1)
 
 
 def _threaded_batches(
@@ -341,6 +361,7 @@ class Engine:
         )
         self.seen: set[int] = set()
         self.now = timezone.now()
+        self.now_text = self.now.isoformat()
 
     def remember(self, records: Iterable[Record]) -> None:
         """Mark the people of already imported records as seen (for a resume)."""
@@ -354,7 +375,12 @@ class Engine:
     def prepare(self, records: list[Record]) -> Prepared:
         """Parse and group a batch: pure Python, safe in another thread."""
         result = BatchResult(rows=len(records))
-        return Prepared(result, self._group(self._parse(records, result)))
+        groups = self._group(self._parse(records, result))
+        for group in groups:
+            group.rehash()
+            if not self.dry_run:
+                group.contact_text = contact_text(group.row, self.now_text)
+        return Prepared(result, groups)
 
     def process(self, records: list[Record]) -> BatchResult:
         """Parse, match and (unless a test run) write one batch."""
@@ -374,8 +400,9 @@ class Engine:
                 if self.dry_run
                 else "SET LOCAL jit = off; SET LOCAL synchronous_commit = off"
             )
+        seen = self.seen
         for group in groups:
-            group.late = any(hash(key) in self.seen for key in group.row.match_keys())
+            group.late = any(h in seen for h in group.hashes)
         self._match(groups)
         for group in groups:
             self._decide(group)
@@ -384,9 +411,9 @@ class Engine:
         for group in groups:
             result.add(group.outcome)
             result.add("duplicates", len(group.lines) - 1)
-            self.seen.update(hash(key) for key in group.row.match_keys())
+            seen.update(group.hashes)
             if group.contact_id:
-                self.seen.add(hash(f"contact:{group.contact_id}"))
+                seen.add(hash(f"contact:{group.contact_id}"))
         return result
 
     def _parse(self, records: list[Record], result: BatchResult) -> list[Row]:
@@ -470,6 +497,7 @@ class Engine:
             if leader is not group:
                 leader.row.absorb(group.row)
                 leader.lines += group.lines
+                leader.rehash()
                 groups.remove(group)
 
     def _decide(self, group: Group) -> None:
@@ -496,7 +524,7 @@ class Engine:
 
     def _write(self, groups: list[Group]) -> None:
         new = [g for g in groups if g.outcome == "created"]
-        lost = _insert_new(new, self.options, self.now)
+        lost = _insert_new(new, self.now_text)
         if lost:
             # Someone else took an identifier since the lookup: apply those
             # rows to whoever has it now, like any other match.
@@ -510,28 +538,40 @@ class Engine:
         _write_history(groups, self.options, self.now)
 
 
-_LOOKUP_TABLES = ("contacts_contact", "contacts_identifier")
-REFRESH_EVERY = 10  # batches between checks of the planner's statistics
+# The columns the batch lookups search, per table.
+_LOOKUP_STATISTICS = {
+    "contacts_contact": ("id", "merged_into_id"),
+    "contacts_identifier": ("kind", "value", "contact_id"),
+    "contacts_communicationpermission": ("contact_id",),
+    "contacts_note": ("contact_id",),
+}
 
 
 def refresh_statistics() -> None:
-    """ANALYZE the tables the lookups read when their statistics are stale.
+    """ANALYZE the tables the lookups read when the planner misjudges their size.
 
-    The batch lookups probe indexes with arrays of thousands of values; with
-    stale statistics (autovacuum off or behind, or a table grown by this very
-    import) PostgreSQL planned them as scans of the whole table, ten times
-    slower. ANALYZE samples a fixed number of rows (well under a second) and
-    does not block writers. It is skipped without the table's ownership.
+    A batch probes these tables thousands of times. Planned on statistics
+    from an empty or nearly empty table (a new install, autovacuum off or
+    behind, or a table this very import has grown), the probes used the
+    wrong index: 10,000 of them took five minutes on 10,000 identifiers. So
+    before each batch, a table holding over four times the rows the planner
+    counts is analyzed, on the searched columns only (tens of milliseconds):
+    a few times per import into an empty database, then no more. Skipped if
+    autovacuum holds the table, and without the table's ownership.
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables"
-            " WHERE relname = ANY(%s)"
-            " AND n_mod_since_analyze > 1000 + 0.1 * n_live_tup",
-            [list(_LOOKUP_TABLES)],
+            "SELECT c.relname FROM pg_class c"
+            " JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE c.oid = ANY(%s::regclass[]) AND s.n_live_tup > 1000"
+            " AND s.n_live_tup > 4 * greatest(c.reltuples, 0)",
+            [list(_LOOKUP_STATISTICS)],
         )
         for (name,) in cursor.fetchall():
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
+            columns = ", ".join(_LOOKUP_STATISTICS[name])
+            cursor.execute(
+                f"ANALYZE (SKIP_LOCKED) {connection.ops.quote_name(name)} ({columns})"
+            )
 
 
 @contextmanager
@@ -555,17 +595,20 @@ def _pairs(row: Row) -> list[tuple[str, str]]:
 def _identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
-    # One probe of the unique (kind, value) index per pair. The planner cannot
-    # misjudge it: `kind IN (...) AND value = ANY(...)` was planned as a scan
-    # of every email and phone whenever the statistics were stale (300 ms a
-    # batch on a table of a million identifiers, instead of 30 ms).
+    # One probe of the unique (kind, value) index per pair, whatever the
+    # statistics say: as a plain join, even freshly analyzed, PostgreSQL hashed
+    # the whole table for a batch (250 ms on 400,000 identifiers, growing with
+    # the table; 10,000 probes take 15 ms). LIMIT keeps the subquery from
+    # being flattened into that join.
     kinds, values = zip(*sorted(pairs), strict=True)
     with _bound_cursor() as cursor:
         cursor.execute(
-            "SELECT i.kind, i.value, i.contact_id"
-            " FROM unnest(%b::varchar[], %b::varchar[]) AS t(kind, value)"
-            " JOIN contacts_identifier i ON i.kind = t.kind AND i.value = t.value",
-            [list(kinds), list(values)],
+            "SELECT t.kind, t.value, i.contact_id"
+            f" FROM unnest({_array('%b', 'varchar')}, {_array('%b', 'varchar')})"
+            " AS t(kind, value)"
+            " CROSS JOIN LATERAL (SELECT contact_id FROM contacts_identifier"
+            " WHERE kind = t.kind AND value = t.value LIMIT 1) AS i",
+            [joined(kinds), joined(values)],
         )
         return {(k, v): contact for k, v, contact in cursor.fetchall()}
 
@@ -692,6 +735,105 @@ _CONTACT_COLUMNS = (
     "updated_at",
     "last_activity_at",
 )
+_IDENTIFIER_COLUMNS = "contact_id, kind, value, source, created_at"
+_ACTIVITY_COLUMNS = (
+    "contact_id, kind, source, actor_id, summary, data, occurred_at,"
+    " content_type_id, object_id"
+)
+
+# -- COPY text --------------------------------------------------------------
+# New rows go to PostgreSQL as COPY text written here, a line per row joined
+# with str.join: psycopg's write_row spent 7 microseconds of the writer's CPU
+# a row (1.3 s per 100,000 contacts and their timeline entries).
+
+NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SEPARATOR = "\x1f"
+
+
+def copy_escaped(text: str) -> str:
+    """Return text as one field of COPY's text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def copy_line(values: Iterable[Any]) -> str:
+    """Return one COPY text line: None as NULL, dates in ISO 8601."""
+    fields = []
+    for value in values:
+        if value is None:
+            fields.append(NULL)
+        elif isinstance(value, str):
+            fields.append(copy_escaped(value))
+        elif isinstance(value, date):  # datetimes too
+            fields.append(value.isoformat())
+        else:
+            fields.append(str(value))
+    return "\t".join(fields) + "\n"
+
+
+def array_literal(items: list[str]) -> str:
+    """Return a PostgreSQL array literal of strings, each quoted."""
+    quoted = (
+        '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items
+    )
+    return "{" + ",".join(quoted) + "}"
+
+
+def contact_text(row: Row, now_text: str) -> str:
+    """Return the COPY text of a new contact from this row, without its id."""
+    values = row.values
+    created = values.get("created_at")
+    follow_up = values.get("follow_up_on")
+    owner = values.get("owner_id")
+    created_text = created.isoformat() if created else now_text
+    return copy_line(
+        (
+            Stage.PROSPECT.value,
+            values.get("status", Status.NEW.value),
+            values.get("first_name", ""),
+            values.get("last_name", ""),
+            row.emails[0] if row.emails else "",
+            row.phones[0] if row.phones else "",
+            values.get("street", ""),
+            values.get("city", ""),
+            values.get("region", ""),
+            values.get("postal_code", ""),
+            values.get("country", ""),
+            values["source"],
+            values.get("source_detail", ""),
+            owner,
+            follow_up,
+            values.get("internal_info", ""),
+            array_literal(row.tags),
+            created_text,
+            now_text,
+            created_text,
+        )
+    )
+
+
+def joined(values: Iterable[Any]) -> str:
+    """Return values as one text for string_to_array(%s, E'\\x1f').
+
+    One string crosses to the server in one piece; psycopg dumps a list
+    element by element in Python, and PostgreSQL reads a binary array of
+    10,000 strings in 30 ms, four times what string_to_array takes. Emails
+    and phones cannot hold the separator (the parser splits cells at it).
+    """
+    texts = [str(value) for value in values]
+    text = _SEPARATOR.join(texts)
+    if text.count(_SEPARATOR) != max(len(texts) - 1, 0):
+        raise ValueError("A value holds the array separator")
+    return text
+
+
+def _array(param: str, cast: str) -> str:
+    return f"string_to_array({param}, E'\\x1f')::{cast}[]"
+
+
+# -- Writes -----------------------------------------------------------------
 
 
 def _reserve_ids(count: int) -> list[int]:
@@ -704,31 +846,44 @@ def _reserve_ids(count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _insert_identifiers(rows: list[tuple[int, str, str, str]], now: Any) -> int:
+def _insert_identifiers(rows: list[tuple[int, str, str, str]], now_text: str) -> int:
     """Insert identifiers nobody has yet; return how many went in."""
     if not rows:
         return 0
-    contact_ids, kinds, values, sources = (list(col) for col in zip(*rows, strict=True))
-    sql = (
-        "INSERT INTO contacts_identifier (contact_id, kind, value, source,"
-        " created_at)"
-        " SELECT t.contact_id, t.kind, t.value, t.source, %b"
-        " FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[],"
-        " %b::varchar[]) AS t(contact_id, kind, value, source)"
+    text = "".join(
+        f"{pk}\t{kind}\t{copy_escaped(value)}\t{source}\t{now_text}\n"
+        for pk, kind, value, source in rows
     )
-    params = [now, contact_ids, kinds, values, sources]
-    with _bound_cursor() as cursor:
-        # The lookup just found these free, so a plain INSERT nearly always
-        # succeeds and costs 30% less than ON CONFLICT's speculative one. If
-        # one was taken meanwhile (or belongs to another contact), the
+    with connection.cursor() as cursor:
+        # The lookup just found these free, so COPY nearly always succeeds
+        # and costs a third of INSERT ... ON CONFLICT's speculative inserts.
+        # If one was taken meanwhile (or belongs to another contact), the
         # savepoint undoes the attempt and ON CONFLICT skips the taken ones.
         try:
             with transaction.atomic():
-                cursor.execute(sql, params)
-                return cursor.rowcount
+                with cursor.copy(
+                    f"COPY contacts_identifier ({_IDENTIFIER_COLUMNS}) FROM STDIN"
+                ) as copy:
+                    copy.write(text)
+                return len(rows)
         except psycopg.errors.UniqueViolation:
             pass
-        cursor.execute(sql + " ON CONFLICT (kind, value) DO NOTHING", params)
+        contact_ids, kinds, values, sources = zip(*rows, strict=True)
+        cursor.execute(
+            f"INSERT INTO contacts_identifier ({_IDENTIFIER_COLUMNS})"
+            " SELECT t.contact_id, t.kind, t.value, t.source, %s"
+            f" FROM unnest({_array('%s', 'bigint')}, {_array('%s', 'varchar')},"
+            f" {_array('%s', 'varchar')}, {_array('%s', 'varchar')})"
+            " AS t(contact_id, kind, value, source)"
+            " ON CONFLICT (kind, value) DO NOTHING",
+            [
+                now_text,
+                joined(contact_ids),
+                joined(kinds),
+                joined(values),
+                joined(sources),
+            ],
+        )
         return cursor.rowcount
 
 
@@ -744,7 +899,7 @@ def _lost_contacts(wanted: list[tuple[int, str, str, str]]) -> set[int]:
     return {pk for pk, kind, value, _ in wanted if (pk, kind, value) not in added}
 
 
-def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
+def _insert_new(groups: list[Group], now_text: str) -> list[Group]:
     """Create the batch's new contacts; return the groups that lost a race."""
     if not groups:
         return []
@@ -756,7 +911,7 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
         for kind, value in g.new_identifiers
     ]
     lost_ids: set[int] = set()
-    if _insert_identifiers(wanted, now) < len(wanted):
+    if _insert_identifiers(wanted, now_text) < len(wanted):
         lost_ids = _lost_contacts(wanted)
     if lost_ids:
         with connection.cursor() as cursor:
@@ -765,41 +920,16 @@ def _insert_new(groups: list[Group], options: Options, now: Any) -> list[Group]:
                 [list(lost_ids)],
             )
     lost = [g for g in groups if g.contact_id in lost_ids]
-    created = [g for g in groups if g.contact_id not in lost_ids]
+    text = "".join(
+        f"{g.contact_id}\t{g.contact_text or contact_text(g.row, now_text)}"
+        for g in groups
+        if g.contact_id not in lost_ids
+    )
     with connection.cursor() as cursor:
         columns = ", ".join(_CONTACT_COLUMNS)
         with cursor.copy(f"COPY contacts_contact ({columns}) FROM STDIN") as copy:
-            for group in created:
-                copy.write_row(_contact_row(group, now))
+            copy.write(text)
     return lost
-
-
-def _contact_row(group: Group, now: Any) -> tuple:
-    values = group.row.values
-    created = values.get("created_at") or now
-    return (
-        group.contact_id,
-        Stage.PROSPECT.value,
-        values.get("status", Status.NEW.value),
-        values.get("first_name", ""),
-        values.get("last_name", ""),
-        group.row.emails[0] if group.row.emails else "",
-        group.row.phones[0] if group.row.phones else "",
-        values.get("street", ""),
-        values.get("city", ""),
-        values.get("region", ""),
-        values.get("postal_code", ""),
-        values.get("country", ""),
-        values["source"],
-        values.get("source_detail", ""),
-        values.get("owner_id"),
-        values.get("follow_up_on"),
-        values.get("internal_info", ""),
-        group.row.tags,
-        created,
-        now,
-        created,
-    )
 
 
 def _update_existing(groups: list[Group], options: Options, now: Any) -> None:
@@ -807,7 +937,7 @@ def _update_existing(groups: list[Group], options: Options, now: Any) -> None:
     source = options.default_source
     _insert_identifiers(
         [(g.contact_id, k, v, source) for g in groups for k, v in g.new_identifiers],
-        now,
+        now.isoformat(),
     )
     changed = [g for g in groups if g.changes]
     if not changed:
@@ -840,54 +970,49 @@ def _write_history(groups: list[Group], options: Options, now: Any) -> None:
         for g in groups
         if g.contact_id and g.outcome in ("created", "updated", "duplicates")
     ]
-    activities: list[tuple] = []
-    _write_notes(touched, options, now, activities)
-    _write_permissions(touched, options, now, activities)
+    lines: list[str] = []
+    _write_notes(touched, options, lines)
+    _write_permissions(touched, options, now, lines)
+    # Every entry of the batch shares all but its contact, source and data.
+    kind = ActivityKind.IMPORTED.value
+    actor = NULL if options.actor_id is None else str(options.actor_id)
+    job = "null" if options.job_id is None else str(options.job_id)
+    created = copy_escaped(f"Imported from {options.file_name}"[:500])
+    updated = copy_escaped(f"Updated from {options.file_name}"[:500])
+    tail = f"\t{now.isoformat()}\t{NULL}\t{NULL}\n"
     for group in touched:
         if group.outcome == "created":
-            summary = f"Imported from {options.file_name}"
+            summary = created
         elif group.changes or group.new_identifiers:
-            summary = f"Updated from {options.file_name}"
+            summary = updated
         else:
             continue
-        data = {"job": options.job_id, "line": group.lines[0]}
+        data = f'{{"job": {job}, "line": {group.lines[0]}'
         if group.changes:
-            data["changed"] = sorted(group.changes)
-        activities.append(
-            (
-                group.contact_id,
-                ActivityKind.IMPORTED.value,
-                group.row.values.get("source", options.default_source),
-                options.actor_id,
-                summary[:500],
-                json.dumps(data),
-                now,
-                None,
-                None,
-            )
+            data += f', "changed": {json.dumps(sorted(group.changes))}'
+        source = group.row.values.get("source", options.default_source)
+        lines.append(
+            f"{group.contact_id}\t{kind}\t{source}\t{actor}\t{summary}\t{data}}}{tail}"
         )
-    if not activities:
+    if not lines:
         return
     with connection.cursor() as cursor:
         with cursor.copy(
-            "COPY contacts_activity (contact_id, kind, source, actor_id, summary,"
-            " data, occurred_at, content_type_id, object_id) FROM STDIN"
+            f"COPY contacts_activity ({_ACTIVITY_COLUMNS}) FROM STDIN"
         ) as copy:
-            for row in activities:
-                copy.write_row(row)
+            copy.write("".join(lines))
         # Imported history is not fresh activity: only move the marker forward
         # for contacts that already existed.
-        updated = [g.contact_id for g in touched if g.outcome != "created"]
-        cursor.execute(
-            "UPDATE contacts_contact SET last_activity_at = %s"
-            " WHERE id = ANY(%s::bigint[]) AND last_activity_at < %s",
-            [now, updated, now],
-        )
+        updated_ids = [g.contact_id for g in touched if g.outcome != "created"]
+        if updated_ids:
+            cursor.execute(
+                "UPDATE contacts_contact SET last_activity_at = %s"
+                " WHERE id = ANY(%s::bigint[]) AND last_activity_at < %s",
+                [now, updated_ids, now],
+            )
 
 
-def _write_notes(
-    groups: list[Group], options: Options, now: Any, activities: list[tuple]
-) -> None:
+def _write_notes(groups: list[Group], options: Options, lines: list[str]) -> None:
     notes = [
         Note(contact_id=g.contact_id, author_id=options.actor_id, body=body)
         for g in groups
@@ -898,23 +1023,25 @@ def _write_notes(
     Note.objects.bulk_create(notes)
     note_type = ContentType.objects.get_for_model(Note).pk
     for note in notes:
-        activities.append(
-            (
-                note.contact_id,
-                ActivityKind.NOTE.value,
-                "",
-                options.actor_id,
-                note.body[:200],
-                "{}",
-                note.created_at,
-                note_type,
-                note.pk,
+        lines.append(
+            copy_line(
+                (
+                    note.contact_id,
+                    ActivityKind.NOTE.value,
+                    "",
+                    options.actor_id,
+                    note.body[:200],
+                    "{}",
+                    note.created_at,
+                    note_type,
+                    note.pk,
+                )
             )
         )
 
 
 def _write_permissions(
-    groups: list[Group], options: Options, now: Any, activities: list[tuple]
+    groups: list[Group], options: Options, now: Any, lines: list[str]
 ) -> None:
     changes = [
         (g.contact_id, channel, old, new)
@@ -953,17 +1080,19 @@ def _write_permissions(
             f"{PermissionState(new).label.lower()} (import)"
         )
         data = {"channel": channel, "state": new, "previous": old, "reason": reason}
-        activities.append(
-            (
-                contact_id,
-                ActivityKind.CONSENT_CHANGED.value,
-                "",
-                options.actor_id,
-                label,
-                json.dumps(data),
-                now,
-                None,
-                None,
+        lines.append(
+            copy_line(
+                (
+                    contact_id,
+                    ActivityKind.CONSENT_CHANGED.value,
+                    "",
+                    options.actor_id,
+                    label,
+                    json.dumps(data),
+                    now,
+                    None,
+                    None,
+                )
             )
         )
 
@@ -982,10 +1111,9 @@ def run_file(
     engine = Engine(options, dry_run=dry_run)
     totals: dict[str, int] = {}
     errors: list[RowError] = []
-    with few_collections():
-        for number, (_, prepared) in enumerate(prepared_batches(engine, records)):
-            if number % REFRESH_EVERY == 0:
-                refresh_statistics()
+    with few_collections() as batch_done:
+        for _, prepared in prepared_batches(engine, records):
+            refresh_statistics()
             with transaction.atomic():
                 result = engine.finish(prepared)
             for key, n in result.counts.items():
@@ -993,7 +1121,7 @@ def run_file(
             errors += result.errors
             if on_batch:
                 on_batch(result)
-            collect_young()
+            batch_done()
     return totals, errors
 
 
@@ -1009,16 +1137,13 @@ def run_job(job_id: int, phase: str) -> None:
     engine = Engine(Options.for_job(job), dry_run=dry_run)
     records = iter_records(job.path, job.encoding, job.delimiter)
     done = 0
-    batches_run = 0
-    with few_collections():
+    with few_collections() as batch_done:
         for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
             if prepared is None:
                 engine.remember(batch)  # committed before a crash: only recall
                 done += len(batch)
                 continue
-            if batches_run % REFRESH_EVERY == 0:
-                refresh_statistics()
-            batches_run += 1
+            refresh_statistics()
             with transaction.atomic():
                 locked = ImportJob.objects.select_for_update().get(pk=job_id)
                 if locked.rows_done != done or locked.phase != phase:
@@ -1027,7 +1152,7 @@ def run_job(job_id: int, phase: str) -> None:
                 result = engine.finish(prepared)
                 _save_batch(locked, phase, result)
             done += result.rows
-            collect_young()
+            batch_done()
     _finish(job_id, phase)
 
 
