@@ -25,13 +25,17 @@ import json
 import logging
 import os
 import pickle
+import queue
 import signal
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NoReturn
+from itertools import chain
+from typing import Any, BinaryIO, NoReturn
 
 import psycopg
 import psycopg.errors
@@ -61,6 +65,7 @@ from prospects.importing.rows import Row, RowParser, RowRejected
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+RACE_ATTEMPTS = 3  # inserts of a batch's new contacts before giving up
 # Contact columns the import may change on a contact that already exists.
 UPDATABLE = (
     "first_name",
@@ -103,10 +108,13 @@ class Group:
     notes: list[str] = field(default_factory=list)
     outcome: str = ""
     # Worked out by the parse process, off the writer's CPU: the hashes of
-    # the match keys and, unless a test run, the COPY text of the contact
-    # this group creates if nobody has its identifiers (all but the id).
+    # the match keys and, unless a test run, the COPY lines this group
+    # writes if nobody has its identifiers yet, each missing only the new
+    # contact's id at its end (the last column).
     hashes: tuple[int, ...] = ()
     contact_text: str = ""
+    identifier_texts: tuple[str, ...] = ()
+    activity_text: str = ""
 
     def __reduce__(self) -> tuple:
         # Groups cross from the parse process by the thousand: positional
@@ -126,6 +134,8 @@ class Group:
                 self.outcome,
                 self.hashes,
                 self.contact_text,
+                self.identifier_texts,
+                self.activity_text,
             ),
         )
 
@@ -144,9 +154,36 @@ class BatchResult:
 
 
 @dataclass
+class Lookup:
+    """The batch's emails and phones, in the order their owners are trusted.
+
+    Each group's emails come before its phones: a phone may be a
+    household's, an email rarely is (the order capture_contact trusts).
+    `groups[n]` is the index of the group of the n-th pair.
+    """
+
+    kinds: str
+    values: str
+    groups: list[int]
+
+    @classmethod
+    def of(cls, groups: list[Group]) -> Lookup:
+        kinds: list[str] = []
+        values: list[str] = []
+        owners: list[int] = []
+        for index, group in enumerate(groups):
+            for kind, value in _pairs(group.row):
+                kinds.append(kind)
+                values.append(value)
+                owners.append(index)
+        return cls(joined(kinds), joined(values), owners)
+
+
+@dataclass
 class Prepared:
     result: BatchResult
     groups: list[Group]
+    lookup: Lookup
 
 
 @dataclass
@@ -214,23 +251,41 @@ def _forked_batches(
         _parse_ahead(engine, records, skip, write_end)  # never returns
 
     os.close(write_end)
+    incoming = os.fdopen(read_end, "rb")
+    # Unpickling a batch takes 20 ms of CPU; a thread does it while this one
+    # waits on PostgreSQL, which releases the GIL.
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+    reader = threading.Thread(target=_unpickle, args=(incoming, ready), daemon=True)
+    reader.start()
     try:
-        with os.fdopen(read_end, "rb") as incoming:
-            while True:
-                try:
-                    item = pickle.load(incoming)
-                except EOFError:
-                    raise RuntimeError("The parse process stopped early") from None
-                if item is None:
-                    return
-                if isinstance(item, _ParseFailed):
-                    raise item.error
-                yield item
+        while (item := ready.get()) is not None:
+            if isinstance(item, _ParseFailed):
+                raise item.error
+            yield item
     finally:
         # Still running only when the caller stopped early or parsing failed.
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        while reader.is_alive():  # it ends at the pipe's end, once it can put
+            with suppress(queue.Empty):
+                ready.get_nowait()
+            reader.join(0.05)
+        incoming.close()
+
+
+def _unpickle(incoming: BinaryIO, ready: queue.Queue[Any]) -> None:
+    """Hand on what the parse process sends, up to its None or its failure."""
+    while True:
+        try:
+            item = pickle.load(incoming)
+        except EOFError:
+            item = _ParseFailed(RuntimeError("The parse process stopped early"))
+        except Exception as error:  # noqa: BLE001 - a pipe cut mid-batch
+            item = _ParseFailed(error)
+        ready.put(item)
+        if item is None or isinstance(item, _ParseFailed):
+            return
 
 
 def _parse_ahead(
@@ -360,8 +415,18 @@ class Engine:
             default_owner_id=options.default_owner_id,
         )
         self.seen: set[int] = set()
+        self.contacts_seen: set[int] = set()
         self.now = timezone.now()
         self.now_text = self.now.isoformat()
+        actor = NULL if options.actor_id is None else str(options.actor_id)
+        summary = copy_escaped(f"Imported from {options.file_name}"[:500])
+        job = "null" if options.job_id is None else str(options.job_id)
+        # A created contact's timeline entry but for its source and line.
+        self.activity_texts = (
+            f"{ActivityKind.IMPORTED.value}\t",
+            f'\t{actor}\t{summary}\t{{"job": {job}, "line": ',
+            f"}}\t{self.now_text}\t{NULL}\t{NULL}\t",
+        )
 
     def remember(self, records: Iterable[Record]) -> None:
         """Mark the people of already imported records as seen (for a resume)."""
@@ -379,8 +444,20 @@ class Engine:
         for group in groups:
             group.rehash()
             if not self.dry_run:
-                group.contact_text = contact_text(group.row, self.now_text)
-        return Prepared(result, groups)
+                self._render(group)
+        return Prepared(result, groups, Lookup.of(groups))
+
+    def _render(self, group: Group) -> None:
+        """Write the COPY lines of the contact this group may create."""
+        row, now = group.row, self.now_text
+        source = row.values["source"]
+        group.contact_text = contact_text(row, now)
+        group.identifier_texts = tuple(
+            f"{kind}\t{copy_escaped(value)}\t{source}\t{now}\t"
+            for kind, value in _pairs(row)
+        )
+        kind, middle, end = self.activity_texts
+        group.activity_text = f"{kind}{source}{middle}{group.lines[0]}{end}"
 
     def process(self, records: list[Record]) -> BatchResult:
         """Parse, match and (unless a test run) write one batch."""
@@ -402,18 +479,20 @@ class Engine:
             )
         seen = self.seen
         for group in groups:
-            group.late = any(h in seen for h in group.hashes)
-        self._match(groups)
+            group.late = not seen.isdisjoint(group.hashes)
+        self._match(groups, prepared.lookup)
         for group in groups:
             self._decide(group)
         if not self.dry_run:
             self._write(groups)
-        for group in groups:
-            result.add(group.outcome)
-            result.add("duplicates", len(group.lines) - 1)
-            seen.update(group.hashes)
-            if group.contact_id:
-                seen.add(hash(f"contact:{group.contact_id}"))
+        outcomes = Counter(group.outcome for group in groups)
+        for outcome, n in outcomes.items():
+            result.add(outcome, n)
+        result.add(
+            "duplicates", sum(len(group.lines) for group in groups) - len(groups)
+        )
+        seen.update(chain.from_iterable(group.hashes for group in groups))
+        self.contacts_seen.update(g.contact_id for g in groups if g.contact_id)
         return result
 
     def _parse(self, records: list[Record], result: BatchResult) -> list[Row]:
@@ -452,24 +531,13 @@ class Engine:
                 by_key[key] = group
         return groups
 
-    def _match(self, groups: list[Group]) -> None:
+    def _match(self, groups: list[Group], lookup: Lookup | None = None) -> None:
         """Find each group's existing contact, one query for the whole batch."""
-        pairs = [
-            (kind, value, index)
-            for index, group in enumerate(groups)
-            for kind, values in (
-                ("email", group.row.emails),
-                ("phone", group.row.phones),
-            )
-            for value in values
-        ]
-        owners = _identifier_owners({(k, v) for k, v, _ in pairs})
-        for kind, value, index in pairs:
-            owner = owners.get((kind, value))
-            # Email before phone: a phone may be a household's, an email
-            # rarely is (the same order capture_contact trusts).
-            if owner and groups[index].contact_id is None:
-                groups[index].contact_id = owner
+        lookup = lookup or Lookup.of(groups)
+        for number, owner in _identifier_owners(lookup.kinds, lookup.values):
+            group = groups[lookup.groups[number - 1]]
+            if group.contact_id is None:  # the first pair found wins
+                group.contact_id = owner
         nameless = [g for g in groups if not g.row.emails and not g.row.phones]
         named = _contacts_by_name(nameless)
         for group in nameless:
@@ -484,7 +552,7 @@ class Engine:
                 group.current = current.get(group.contact_id)
                 if group.current is None:  # merged away since the lookup
                     group.contact_id = None
-                if hash(f"contact:{group.contact_id}") in self.seen:
+                elif group.contact_id in self.contacts_seen:
                     group.late = True
 
     @staticmethod
@@ -509,6 +577,8 @@ class Engine:
             group.outcome = "duplicates"
         elif group.contact_id is None:
             group.outcome = "created"
+            if not self.dry_run and not group.contact_text:
+                self._render(group)  # rows folded after the parse
             group.new_identifiers = _pairs(group.row)
             group.permissions = {
                 channel: (PermissionState.UNKNOWN.value, state)
@@ -524,8 +594,10 @@ class Engine:
 
     def _write(self, groups: list[Group]) -> None:
         new = [g for g in groups if g.outcome == "created"]
-        lost = _insert_new(new, self.now_text)
-        if lost:
+        for _ in range(RACE_ATTEMPTS):
+            lost = _insert_new(new, self.now_text)
+            if not lost:
+                break
             # Someone else took an identifier since the lookup: apply those
             # rows to whoever has it now, like any other match.
             for group in lost:
@@ -533,6 +605,9 @@ class Engine:
             self._match(lost)
             for group in lost:
                 self._decide(group)
+            new = [g for g in lost if g.outcome == "created"]
+        else:
+            raise RuntimeError("Identifiers kept changing hands during the import")
         existing = [g for g in groups if g.contact_id and g.outcome != "created"]
         _update_existing(existing, self.options, self.now)
         _write_history(groups, self.options, self.now)
@@ -592,25 +667,28 @@ def _pairs(row: Row) -> list[tuple[str, str]]:
     return [("email", e) for e in row.emails] + [("phone", p) for p in row.phones]
 
 
-def _identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    if not pairs:
-        return {}
-    # One probe of the unique (kind, value) index per pair, whatever the
-    # statistics say: as a plain join, even freshly analyzed, PostgreSQL hashed
-    # the whole table for a batch (250 ms on 400,000 identifiers, growing with
-    # the table; 10,000 probes take 15 ms). LIMIT keeps the subquery from
-    # being flattened into that join.
-    kinds, values = zip(*sorted(pairs), strict=True)
+def _identifier_owners(kinds: str, values: str) -> list[tuple[int, int]]:
+    """Return (pair number, owner) of the pairs someone has, in pair order.
+
+    One probe of the unique (kind, value) index per pair, whatever the
+    statistics say: as a plain join, even freshly analyzed, PostgreSQL
+    hashed the whole table for a batch (250 ms on 400,000 identifiers,
+    growing with the table; 10,000 probes take 15 ms). LIMIT keeps the
+    subquery from being flattened into that join.
+    """
+    if not values:
+        return []
     with _bound_cursor() as cursor:
         cursor.execute(
-            "SELECT t.kind, t.value, i.contact_id"
+            "SELECT t.n, i.contact_id"
             f" FROM unnest({_array('%b', 'varchar')}, {_array('%b', 'varchar')})"
-            " AS t(kind, value)"
+            " WITH ORDINALITY AS t(kind, value, n)"
             " CROSS JOIN LATERAL (SELECT contact_id FROM contacts_identifier"
-            " WHERE kind = t.kind AND value = t.value LIMIT 1) AS i",
-            [joined(kinds), joined(values)],
+            " WHERE kind = t.kind AND value = t.value LIMIT 1) AS i"
+            " ORDER BY t.n",
+            [kinds, values],
         )
-        return {(k, v): contact for k, v, contact in cursor.fetchall()}
+        return cursor.fetchall()
 
 
 def _contacts_by_name(groups: list[Group]) -> dict[str, int]:
@@ -712,8 +790,8 @@ def _plan_changes(group: Group, *, overwrite: bool) -> None:
             del group.changes[kind]
 
 
+# The id comes last: the parse process writes the rest of the line.
 _CONTACT_COLUMNS = (
-    "id",
     "stage",
     "status",
     "first_name",
@@ -734,11 +812,12 @@ _CONTACT_COLUMNS = (
     "created_at",
     "updated_at",
     "last_activity_at",
+    "id",
 )
-_IDENTIFIER_COLUMNS = "contact_id, kind, value, source, created_at"
+_IDENTIFIER_COLUMNS = "kind, value, source, created_at, contact_id"
 _ACTIVITY_COLUMNS = (
-    "contact_id, kind, source, actor_id, summary, data, occurred_at,"
-    " content_type_id, object_id"
+    "kind, source, actor_id, summary, data, occurred_at, content_type_id,"
+    " object_id, contact_id"
 )
 
 # -- COPY text --------------------------------------------------------------
@@ -758,7 +837,7 @@ def copy_escaped(text: str) -> str:
     return text
 
 
-def copy_line(values: Iterable[Any]) -> str:
+def copy_line(values: Iterable[Any], end: str = "\n") -> str:
     """Return one COPY text line: None as NULL, dates in ISO 8601."""
     fields = []
     for value in values:
@@ -770,7 +849,7 @@ def copy_line(values: Iterable[Any]) -> str:
             fields.append(value.isoformat())
         else:
             fields.append(str(value))
-    return "\t".join(fields) + "\n"
+    return "\t".join(fields) + end
 
 
 def array_literal(items: list[str]) -> str:
@@ -782,7 +861,7 @@ def array_literal(items: list[str]) -> str:
 
 
 def contact_text(row: Row, now_text: str) -> str:
-    """Return the COPY text of a new contact from this row, without its id."""
+    """Return the COPY line of a new contact from this row, but for its id."""
     values = row.values
     created = values.get("created_at")
     follow_up = values.get("follow_up_on")
@@ -810,7 +889,8 @@ def contact_text(row: Row, now_text: str) -> str:
             created_text,
             now_text,
             created_text,
-        )
+        ),
+        end="\t",
     )
 
 
@@ -827,6 +907,11 @@ def joined(values: Iterable[Any]) -> str:
     if text.count(_SEPARATOR) != max(len(texts) - 1, 0):
         raise ValueError("A value holds the array separator")
     return text
+
+
+def _copy(cursor: Any, sql: str, text: str) -> None:
+    with cursor.copy(sql) as copy:
+        copy.write(text)
 
 
 def _array(param: str, cast: str) -> str:
@@ -846,45 +931,37 @@ def _reserve_ids(count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _insert_identifiers(rows: list[tuple[int, str, str, str]], now_text: str) -> int:
-    """Insert identifiers nobody has yet; return how many went in."""
-    if not rows:
-        return 0
-    text = "".join(
-        f"{pk}\t{kind}\t{copy_escaped(value)}\t{source}\t{now_text}\n"
-        for pk, kind, value, source in rows
-    )
+def _copy_identifiers(text: str) -> bool:
+    """COPY identifier lines in; return False if one was taken meanwhile.
+
+    The lookup just found these free, so COPY nearly always succeeds and
+    costs a third of INSERT ... ON CONFLICT's speculative inserts. If one was
+    taken since (or belongs to another contact), the savepoint undoes it.
+    """
+    if not text:
+        return True
+    try:
+        sql = f"COPY contacts_identifier ({_IDENTIFIER_COLUMNS}) FROM STDIN"
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy(cursor, sql, text)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
+
+
+def _insert_free_identifiers(rows: list[tuple[int, str, str, str]], now: str) -> None:
+    """Insert identifiers, skipping those someone has."""
+    contact_ids, kinds, values, sources = zip(*rows, strict=True)
     with connection.cursor() as cursor:
-        # The lookup just found these free, so COPY nearly always succeeds
-        # and costs a third of INSERT ... ON CONFLICT's speculative inserts.
-        # If one was taken meanwhile (or belongs to another contact), the
-        # savepoint undoes the attempt and ON CONFLICT skips the taken ones.
-        try:
-            with transaction.atomic():
-                with cursor.copy(
-                    f"COPY contacts_identifier ({_IDENTIFIER_COLUMNS}) FROM STDIN"
-                ) as copy:
-                    copy.write(text)
-                return len(rows)
-        except psycopg.errors.UniqueViolation:
-            pass
-        contact_ids, kinds, values, sources = zip(*rows, strict=True)
         cursor.execute(
             f"INSERT INTO contacts_identifier ({_IDENTIFIER_COLUMNS})"
-            " SELECT t.contact_id, t.kind, t.value, t.source, %s"
+            " SELECT t.kind, t.value, t.source, %s, t.contact_id"
             f" FROM unnest({_array('%s', 'bigint')}, {_array('%s', 'varchar')},"
             f" {_array('%s', 'varchar')}, {_array('%s', 'varchar')})"
             " AS t(contact_id, kind, value, source)"
             " ON CONFLICT (kind, value) DO NOTHING",
-            [
-                now_text,
-                joined(contact_ids),
-                joined(kinds),
-                joined(values),
-                joined(sources),
-            ],
+            [now, joined(contact_ids), joined(kinds), joined(values), joined(sources)],
         )
-        return cursor.rowcount
 
 
 def _lost_contacts(wanted: list[tuple[int, str, str, str]]) -> set[int]:
@@ -905,13 +982,17 @@ def _insert_new(groups: list[Group], now_text: str) -> list[Group]:
         return []
     for group, pk in zip(groups, _reserve_ids(len(groups)), strict=True):
         group.contact_id = pk
-    wanted = [
-        (g.contact_id, kind, value, g.row.values["source"])
-        for g in groups
-        for kind, value in g.new_identifiers
-    ]
+    identifiers = "".join(
+        f"{text}{g.contact_id}\n" for g in groups for text in g.identifier_texts
+    )
     lost_ids: set[int] = set()
-    if _insert_identifiers(wanted, now_text) < len(wanted):
+    if not _copy_identifiers(identifiers):
+        wanted = [
+            (g.contact_id, kind, value, g.row.values["source"])
+            for g in groups
+            for kind, value in g.new_identifiers
+        ]
+        _insert_free_identifiers(wanted, now_text)
         lost_ids = _lost_contacts(wanted)
     if lost_ids:
         with connection.cursor() as cursor:
@@ -919,9 +1000,8 @@ def _insert_new(groups: list[Group], now_text: str) -> list[Group]:
                 "DELETE FROM contacts_identifier WHERE contact_id = ANY(%s::bigint[])",
                 [list(lost_ids)],
             )
-    lost = [g for g in groups if g.contact_id in lost_ids]
     text = "".join(
-        f"{g.contact_id}\t{g.contact_text or contact_text(g.row, now_text)}"
+        f"{g.contact_text}{g.contact_id}\n"
         for g in groups
         if g.contact_id not in lost_ids
     )
@@ -929,16 +1009,20 @@ def _insert_new(groups: list[Group], now_text: str) -> list[Group]:
         columns = ", ".join(_CONTACT_COLUMNS)
         with cursor.copy(f"COPY contacts_contact ({columns}) FROM STDIN") as copy:
             copy.write(text)
-    return lost
+    return [g for g in groups if g.contact_id in lost_ids]
 
 
 def _update_existing(groups: list[Group], options: Options, now: Any) -> None:
     """Apply the planned changes to existing contacts in one statement."""
-    source = options.default_source
-    _insert_identifiers(
-        [(g.contact_id, k, v, source) for g in groups for k, v in g.new_identifiers],
-        now.isoformat(),
-    )
+    rows = [
+        (g.contact_id, kind, value, options.default_source)
+        for g in groups
+        for kind, value in g.new_identifiers
+    ]
+    if rows and not _copy_identifiers(
+        "".join(copy_line((k, v, s, now, pk)) for pk, k, v, s in rows)
+    ):
+        _insert_free_identifiers(rows, now.isoformat())
     changed = [g for g in groups if g.changes]
     if not changed:
         return
@@ -970,30 +1054,23 @@ def _write_history(groups: list[Group], options: Options, now: Any) -> None:
         for g in groups
         if g.contact_id and g.outcome in ("created", "updated", "duplicates")
     ]
-    lines: list[str] = []
+    lines = [
+        f"{g.activity_text}{g.contact_id}\n" for g in touched if g.outcome == "created"
+    ]
+    summary = f"Updated from {options.file_name}"[:500]
+    for group in touched:
+        if group.outcome == "created" or not (group.changes or group.new_identifiers):
+            continue
+        data = {"job": options.job_id, "line": group.lines[0]}
+        if group.changes:
+            data["changed"] = sorted(group.changes)
+        source = group.row.values.get("source", options.default_source)
+        entry = (ActivityKind.IMPORTED.value, source, options.actor_id, summary)
+        lines.append(
+            copy_line((*entry, json.dumps(data), now, None, None, group.contact_id))
+        )
     _write_notes(touched, options, lines)
     _write_permissions(touched, options, now, lines)
-    # Every entry of the batch shares all but its contact, source and data.
-    kind = ActivityKind.IMPORTED.value
-    actor = NULL if options.actor_id is None else str(options.actor_id)
-    job = "null" if options.job_id is None else str(options.job_id)
-    created = copy_escaped(f"Imported from {options.file_name}"[:500])
-    updated = copy_escaped(f"Updated from {options.file_name}"[:500])
-    tail = f"\t{now.isoformat()}\t{NULL}\t{NULL}\n"
-    for group in touched:
-        if group.outcome == "created":
-            summary = created
-        elif group.changes or group.new_identifiers:
-            summary = updated
-        else:
-            continue
-        data = f'{{"job": {job}, "line": {group.lines[0]}'
-        if group.changes:
-            data += f', "changed": {json.dumps(sorted(group.changes))}'
-        source = group.row.values.get("source", options.default_source)
-        lines.append(
-            f"{group.contact_id}\t{kind}\t{source}\t{actor}\t{summary}\t{data}}}{tail}"
-        )
     if not lines:
         return
     with connection.cursor() as cursor:
@@ -1026,7 +1103,6 @@ def _write_notes(groups: list[Group], options: Options, lines: list[str]) -> Non
         lines.append(
             copy_line(
                 (
-                    note.contact_id,
                     ActivityKind.NOTE.value,
                     "",
                     options.actor_id,
@@ -1035,6 +1111,7 @@ def _write_notes(groups: list[Group], options: Options, lines: list[str]) -> Non
                     note.created_at,
                     note_type,
                     note.pk,
+                    note.contact_id,
                 )
             )
         )
@@ -1083,7 +1160,6 @@ def _write_permissions(
         lines.append(
             copy_line(
                 (
-                    contact_id,
                     ActivityKind.CONSENT_CHANGED.value,
                     "",
                     options.actor_id,
@@ -1092,6 +1168,7 @@ def _write_permissions(
                     now,
                     None,
                     None,
+                    contact_id,
                 )
             )
         )

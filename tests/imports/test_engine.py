@@ -254,9 +254,9 @@ def test_identifier_taken_by_a_capture_mid_import_updates_that_contact(
     real_lookup = engine._identifier_owners
     calls = []
 
-    def first_lookup_misses(pairs):
-        calls.append(pairs)
-        return {} if len(calls) == 1 else real_lookup(pairs)
+    def first_lookup_misses(kinds, values):
+        calls.append(values)
+        return [] if len(calls) == 1 else real_lookup(kinds, values)
 
     monkeypatch.setattr(engine, "_identifier_owners", first_lookup_misses)
 
@@ -264,6 +264,40 @@ def test_identifier_taken_by_a_capture_mid_import_updates_that_contact(
 
     assert (counts, Contact.objects.count()) == ({"updated": 1}, 1)
     assert Contact.objects.get().last_name == "Silva"
+
+
+def test_row_whose_email_and_phone_have_different_owners_updates_the_email_owner(
+    write_csv,
+) -> None:
+    # A household shares the phone; the email says who this row is about.
+    capture_contact(source=Source.SMS, phone="+14155550101")
+    ana = capture_contact(source=Source.SMS, email="ana@example.com").contact
+
+    run(write_csv("Name,Phone,Email\nAna Silva,415-555-0101,ana@example.com\n"))
+
+    ana.refresh_from_db()
+    assert (Contact.objects.count(), ana.last_name) == (2, "Silva")
+
+
+def test_text_with_tabs_backslashes_quotes_and_braces_arrives_unchanged(
+    write_csv,
+) -> None:
+    header = "First name,Last name,Email,City,Tags,Internal information\n"
+    row = (
+        'Ana\tMaria,O\\Brien,ana@example.com,"Back\\slash\r\nCity",'
+        '"say ""hi"", {vip}\\",\\N\n'
+    )
+
+    run(write_csv(header + row))
+
+    ana = Contact.objects.get()
+    assert (ana.first_name, ana.last_name, ana.city, ana.tags, ana.internal_info) == (
+        "Ana\tMaria",
+        "O\\Brien",
+        "Back\\slash\r\nCity",
+        ['say "hi"', "{vip}\\"],
+        "\\N",
+    )
 
 
 def test_import_round_trips_our_own_export(write_csv, admin_user) -> None:
