@@ -923,9 +923,13 @@ def _array(param: str, cast: str) -> str:
 
 def _reserve_ids(count: int) -> list[int]:
     with connection.cursor() as cursor:
+        # The sequence is looked up once: pg_get_serial_sequence() inside
+        # nextval() ran its catalog lookups for every id (3% of the import's
+        # server time).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('contacts_contact', 'id'))"
-            " FROM generate_series(1, %s)",
+            "SELECT nextval(s.seq) FROM (SELECT"
+            " pg_get_serial_sequence('contacts_contact', 'id')::regclass AS seq"
+            " OFFSET 0) AS s, generate_series(1, %s)",
             [count],
         )
         return [pk for (pk,) in cursor.fetchall()]
