@@ -118,7 +118,16 @@ def fast_email(text: str) -> str:
         user, at, domain = email.rpartition("@")
         if at and _EMAIL_USER.match(user) and _EMAIL_DOMAIN.match(domain):
             return email
-    return normalize_email(text)
+    try:
+        return normalize_email(text)
+    except InvalidIdentifier as error:
+        # The cause, Django's ValidationError, refers to itself: with its
+        # traceback it would hold every frame down to the batch being parsed
+        # until the garbage collector, which is off during a run, came by.
+        cause = error.__cause__
+        if cause is not None:
+            cause.__traceback__ = None
+        raise
 
 
 def fast_phone(text: str, region: str) -> str:
