@@ -860,37 +860,46 @@ def array_literal(items: list[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
+_PROSPECT = str(Stage.PROSPECT.value)
+_NEW = str(Status.NEW.value)
+
+
+def _copy_fields(texts: tuple[str, ...]) -> str:
+    """Return strings as consecutive COPY fields (one check for the lot)."""
+    probe = "".join(texts)
+    if "\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe:
+        texts = tuple(map(copy_escaped, texts))
+    return "\t".join(texts)
+
+
 def contact_text(row: Row, now_text: str) -> str:
     """Return the COPY line of a new contact from this row, but for its id."""
-    values = row.values
-    created = values.get("created_at")
-    follow_up = values.get("follow_up_on")
-    owner = values.get("owner_id")
+    get = row.values.get
+    created = get("created_at")
     created_text = created.isoformat() if created else now_text
-    return copy_line(
+    owner = get("owner_id")
+    follow_up = get("follow_up_on")
+    texts = _copy_fields(
         (
-            Stage.PROSPECT.value,
-            values.get("status", Status.NEW.value),
-            values.get("first_name", ""),
-            values.get("last_name", ""),
+            get("first_name", ""),
+            get("last_name", ""),
             row.emails[0] if row.emails else "",
             row.phones[0] if row.phones else "",
-            values.get("street", ""),
-            values.get("city", ""),
-            values.get("region", ""),
-            values.get("postal_code", ""),
-            values.get("country", ""),
-            values["source"],
-            values.get("source_detail", ""),
-            owner,
-            follow_up,
-            values.get("internal_info", ""),
-            array_literal(row.tags),
-            created_text,
-            now_text,
-            created_text,
-        ),
-        end="\t",
+            get("street", ""),
+            get("city", ""),
+            get("region", ""),
+            get("postal_code", ""),
+            get("country", ""),
+            get("source"),
+            get("source_detail", ""),
+        )
+    )
+    more = _copy_fields((get("internal_info", ""), array_literal(row.tags)))
+    return (
+        f"{_PROSPECT}\t{get('status', _NEW)}\t{texts}"
+        f"\t{NULL if owner is None else owner}"
+        f"\t{NULL if follow_up is None else follow_up.isoformat()}"
+        f"\t{more}\t{created_text}\t{now_text}\t{created_text}\t"
     )
 
 

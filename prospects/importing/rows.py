@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -98,10 +99,15 @@ _TAG_SPLIT = re.compile(r"\s*:::\s*|[,;\n]+")
 # text that the full check (normalize_email, normalize_phone) accepts and gives
 # exactly its result; anything else goes the full way. tests/imports/
 # test_fast_paths.py compares them on many generated values.
-# Django's own email patterns, called directly (validate_email adds a lazy
-# object and an allowlist lookup per call).
-_EMAIL_USER = validate_email.user_regex
-_EMAIL_DOMAIN = validate_email.domain_regex
+# Django's own email patterns, compiled here: validate_email adds an allowlist
+# lookup per call, and its patterns are lazy objects that cost a microsecond
+# an attribute.
+_EMAIL_USER = re.compile(
+    validate_email.user_regex.pattern, validate_email.user_regex.flags
+)
+_EMAIL_DOMAIN = re.compile(
+    validate_email.domain_regex.pattern, validate_email.domain_regex.flags
+)
 # A North American number in E.164 or in the plain national forms
 # (5125550123, 512-555-0123, (512) 555-0123, 512.555.0123, 1 512 555 0123):
 # the area code starts with 2-9 and there are ten digits after the 1.
@@ -217,6 +223,7 @@ def _owners() -> dict[str, int]:
     return owners
 
 
+@functools.lru_cache(maxsize=4096)  # a file repeats its few statuses and sources
 def _word(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
 
