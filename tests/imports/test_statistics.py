@@ -21,14 +21,14 @@ def _planned_identifiers() -> float:
 def test_a_table_analyzed_while_empty_is_analyzed_once_it_holds_rows(
     write_csv,
 ) -> None:
-    # Planned on the statistics of an empty table, the batch lookups probed
-    # the wrong index: minutes instead of milliseconds.
+    # Planned on the statistics of an empty table, each of a batch's 10,000
+    # lookups scanned these 500 identifiers: half a second instead of 15 ms.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE contacts_identifier")
-    rows = "".join(f"P{n},p{n}@example.com\n" for n in range(1500))
+    rows = "".join(f"P{n},p{n}@example.com\n" for n in range(500))
     run(write_csv("Name,Email\n" + rows))
     assert _planned_identifiers() == 0
 
     engine.refresh_statistics()
 
-    assert _planned_identifiers() == 1500
+    assert _planned_identifiers() == 500
