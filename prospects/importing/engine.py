@@ -1056,10 +1056,11 @@ def _update_existing(groups: list[Group], options: Options, now: Any) -> None:
             f"UPDATE contacts_contact c SET {sets},"
             " tags = CASE WHEN t.tags = '' THEN '{}'::varchar[]"
             " ELSE string_to_array(t.tags, E'\\x1f')::varchar[] END,"
-            " updated_at = %s"
+            # The timeline entry's marker too, in the same new row version.
+            " updated_at = %s, last_activity_at = greatest(c.last_activity_at, %s)"
             f" FROM unnest(%s::bigint[], {arrays})"
             f" AS t(id, {', '.join(columns)}) WHERE c.id = t.id",
-            [now, [g.contact_id for g in changed], *columns.values()],
+            [now, now, [g.contact_id for g in changed], *columns.values()],
         )
 
 
@@ -1095,8 +1096,15 @@ def _write_history(groups: list[Group], options: Options, now: Any) -> None:
         ) as copy:
             copy.write("".join(lines))
         # Imported history is not fresh activity: only move the marker forward
-        # for contacts that already existed.
-        updated_ids = [g.contact_id for g in touched if g.outcome != "created"]
+        # for contacts that already existed and got an entry (those with
+        # changes had it moved by their UPDATE).
+        updated_ids = [
+            g.contact_id
+            for g in touched
+            if g.outcome != "created"
+            and not g.changes
+            and (g.new_identifiers or g.notes or g.permissions)
+        ]
         if updated_ids:
             cursor.execute(
                 "UPDATE contacts_contact SET last_activity_at = %s"

@@ -4,8 +4,10 @@ import gc
 import multiprocessing
 import os
 import weakref
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from contacts.models import (
     Activity,
@@ -154,6 +156,20 @@ def test_update_fills_blanks_only(write_csv) -> None:
         "Silva",
         "Lisbon",
     )
+
+
+def test_an_updated_contact_moves_up_but_an_unchanged_one_stays(write_csv) -> None:
+    long_ago = timezone.now() - timedelta(days=30)
+    for email in ("ana@example.com", "lee@example.com"):
+        capture_contact(
+            source=Source.SMS, email=email, details={"created_at": long_ago}
+        )
+
+    run(write_csv("Email,City\nana@example.com,Lisbon\nlee@example.com,\n"))
+
+    moved = dict(Contact.objects.values_list("email", "last_activity_at"))
+    assert moved["ana@example.com"] > timezone.now() - timedelta(minutes=1)
+    assert moved["lee@example.com"] == long_ago
 
 
 def test_overwrite_replaces_values_but_blank_cells_never_erase(write_csv) -> None:
