@@ -43,6 +43,15 @@ _STATUS_WORDS = {
     "bad timing": Status.LOST,
     "closed not converted": Status.LOST,
     "junk lead": Status.LOST,
+    # Zoho
+    "contact in future": Status.CONTACTED,
+    "pre qualified": Status.QUALIFIED,
+    "not qualified": Status.LOST,
+    "lost lead": Status.LOST,
+    # Odoo's pipeline stages
+    "proposition": Status.QUALIFIED,
+    "proposal": Status.QUALIFIED,
+    "won": Status.QUALIFIED,
 }
 _SOURCE_WORDS = {
     **{s.value: s.value for s in Source},
@@ -76,6 +85,14 @@ _PERMISSION_WORDS = {
         PermissionState.REVOKED,
     ),
     "unknown": PermissionState.UNKNOWN,
+}
+# An opt-out column (Salesforce's HasOptedOutOfEmail, Zoho's Email Opt Out):
+# yes revokes the permission; no says nothing about consent.
+_OPT_OUT_WORDS = {
+    **dict.fromkeys(
+        ("yes", "y", "true", "1", "opted out", "opt out", "unsubscribed"), True
+    ),
+    **dict.fromkeys(("no", "n", "false", "0", "subscribed"), False),
 }
 _DATE_FORMATS = (
     "%m/%d/%Y",
@@ -431,6 +448,18 @@ class RowParser:
                 )
             if state != PermissionState.UNKNOWN:
                 row.permissions[channel.value] = state.value
+        for key, channel in (
+            ("email_opt_out", Channel.EMAIL),
+            ("sms_opt_out", Channel.SMS),
+        ):
+            column, text = self._first(cells, key)
+            if not text:
+                continue
+            opted_out = _OPT_OUT_WORDS.get(_word(text))
+            if opted_out is None:
+                raise RowRejected(column, text, f"{text!r} is not yes or no")
+            if opted_out:  # stronger than any permission column beside it
+                row.permissions[channel.value] = PermissionState.REVOKED.value
 
     def _dates(self, row: Row, cells: list[str]) -> None:
         column, text = self._first(cells, "created_at")

@@ -234,6 +234,37 @@ def test_permissions_are_set_with_history(write_csv) -> None:
     assert PermissionChange.objects.filter(previous_state="unknown").count() == 2
 
 
+def test_an_opt_out_column_revokes_and_a_no_leaves_consent_unknown(write_csv) -> None:
+    run(
+        write_csv(
+            "FirstName,Email,HasOptedOutOfEmail\n"
+            "Ana,ana@example.com,1\nLee,lee@example.com,false\n"
+        )
+    )
+
+    permissions = CommunicationPermission.objects.values_list(
+        "contact__email", "channel", "state"
+    )
+    assert list(permissions) == [("ana@example.com", "email", "revoked")]
+
+
+def test_a_company_without_first_or_last_name_keeps_its_display_name(
+    write_csv,
+) -> None:
+    run(
+        write_csv(
+            "Display Name,First Name,Last Name,E-mails\n"
+            "Acme Cleaning,,,office@acme.example\nAna Silva,Ana,,ana@example.com\n"
+        )
+    )
+
+    names = {c.email: (c.first_name, c.last_name) for c in Contact.objects.all()}
+    assert names == {
+        "office@acme.example": ("Acme", "Cleaning"),
+        "ana@example.com": ("Ana", "Silva"),
+    }
+
+
 def test_unknown_owner_is_rejected_with_the_column(write_csv) -> None:
     _, errors = run(
         write_csv("Email,Owner email\nana@example.com,nobody@example.com\n")
