@@ -1213,8 +1213,13 @@ def run_file(
     *,
     dry_run: bool,
     on_batch: Callable[[BatchResult], None] | None = None,
+    keep_errors: int | None = None,
 ) -> tuple[dict[str, int], list[RowError]]:
-    """Run a file without a job (the command's --dry-run, tests, the bench)."""
+    """Run a file without a job (the command, tests, the bench).
+
+    Return the counts and the errors, the first `keep_errors` of them when
+    given (`on_batch` sees every batch's).
+    """
     engine = Engine(options, dry_run=dry_run)
     totals: dict[str, int] = {}
     errors: list[RowError] = []
@@ -1225,7 +1230,10 @@ def run_file(
                 result = engine.finish(prepared)
             for key, n in result.counts.items():
                 totals[key] = totals.get(key, 0) + n
-            errors += result.errors
+            if keep_errors is None:
+                errors += result.errors
+            else:
+                errors += result.errors[: max(keep_errors - len(errors), 0)]
             if on_batch:
                 on_batch(result)
             batch_done()
