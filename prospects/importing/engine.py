@@ -1280,7 +1280,10 @@ def _save_batch(job: ImportJob, phase: str, result: BatchResult) -> None:
         job.test_counts = counts
     else:
         job.import_counts = counts
-    job.save(update_fields=["rows_done", "test_counts", "import_counts"])
+    job.progressed_at = timezone.now()
+    job.save(
+        update_fields=["rows_done", "test_counts", "import_counts", "progressed_at"]
+    )
     ImportRowError.objects.bulk_create(
         ImportRowError(
             job=job,
