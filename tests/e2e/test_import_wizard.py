@@ -101,9 +101,8 @@ def test_admin_imports_a_file_through_the_wizard(
     assert (jose.source, jose.internal_info) == (Source.IMPORT, "VIP since 2019")
     assert jose.activities.filter(kind=ActivityKind.IMPORTED).exists()
 
-    page.goto(f"{live_server.url}/prospects/")
-    page.locator("summary", has_text="All sources").click()
-    page.get_by_label("Import", exact=True).check()
+    page.get_by_role("link", name="See the prospects from Import").click()
     expect(page).to_have_url(re.compile(r"source=import"))
+    expect(page.get_by_label("Import", exact=True)).to_be_checked()
     expect(page.get_by_text("José García")).to_be_visible()
     expect(page.get_by_text("Zoë Ng")).to_be_visible()
