@@ -758,11 +758,20 @@ def _current_values(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
     return values
 
 
+# How far along a prospect is: an import moves the status forward only.
+_STATUS_RANK = {
+    Status.NEW.value: 0,
+    Status.CONTACTED.value: 1,
+    Status.QUALIFIED.value: 2,
+    Status.LOST.value: 2,
+}
+
+
 def _plan_changes(group: Group, *, overwrite: bool) -> None:
     """Work out what the rows change on the existing contact.
 
-    Blank values never overwrite; source, stage and creation date are the
-    contact's history and stay as they are.
+    Blank values never overwrite; the status only moves forward; source,
+    stage and creation date are the contact's history and stay as they are.
     """
     current = group.current or {}
     wanted = dict(group.row.values)
@@ -779,6 +788,8 @@ def _plan_changes(group: Group, *, overwrite: bool) -> None:
             continue
         old = current.get(name)
         blank = old in (None, "") or (name == "status" and old == Status.NEW)
+        if name == "status" and _STATUS_RANK[value] < _STATUS_RANK.get(old, 0):
+            continue  # an older export does not undo follow-up work
         if old != value and (overwrite or blank):
             group.changes[name] = value
     tags = current.get("tags") or []

@@ -142,6 +142,20 @@ def test_customer_stays_a_customer(write_csv) -> None:
     assert (contact.stage, contact.source) == (Stage.CUSTOMER, Source.SMS)
 
 
+def test_overwrite_moves_the_status_forward_never_back(write_csv) -> None:
+    for email in ("ana@example.com", "lee@example.com"):
+        capture_contact(source=Source.SMS, email=email)
+    Contact.objects.update(status="qualified")
+
+    run(
+        write_csv("Email,Status\nana@example.com,New\nlee@example.com,Lost\n"),
+        on_duplicate="overwrite",
+    )
+
+    statuses = dict(Contact.objects.values_list("email", "status"))
+    assert statuses == {"ana@example.com": "qualified", "lee@example.com": "lost"}
+
+
 def test_update_fills_blanks_only(write_csv) -> None:
     capture_contact(
         source=Source.SMS, email="ana@example.com", details={"first_name": "Anna"}
