@@ -576,15 +576,18 @@ class Engine:
                 _plan_changes(group, overwrite=False)
             group.outcome = "duplicates"
         elif group.contact_id is None:
+            # All its identifiers are new: the COPY lines hold them.
             group.outcome = "created"
             if not self.dry_run and not group.contact_text:
                 self._render(group)  # rows folded after the parse
-            group.new_identifiers = _pairs(group.row)
-            group.permissions = {
-                channel: (PermissionState.UNKNOWN.value, state)
-                for channel, state in group.row.permissions.items()
-            }
-            group.notes = list(group.row.notes)
+            row = group.row
+            if row.permissions:
+                group.permissions = {
+                    channel: (PermissionState.UNKNOWN.value, state)
+                    for channel, state in row.permissions.items()
+                }
+            if row.notes:
+                group.notes = list(row.notes)
         elif policy == OnDuplicate.SKIP:
             group.outcome = "skipped"
         else:
@@ -1023,7 +1026,7 @@ def _insert_new(groups: list[Group], now_text: str) -> list[Group]:
         wanted = [
             (g.contact_id, kind, value, g.row.values["source"])
             for g in groups
-            for kind, value in g.new_identifiers
+            for kind, value in _pairs(g.row)
         ]
         _insert_free_identifiers(wanted, now_text)
         lost_ids = _lost_contacts(wanted)

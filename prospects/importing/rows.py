@@ -221,8 +221,12 @@ class Row:
 
 
 def clean_cell(raw: str) -> str:
-    """Return a cell trimmed, without the quote an export put before a formula."""
-    text = raw.strip()
+    """Return a cell trimmed, without the quote an export put before a formula.
+
+    NUL characters (from a damaged file) go: PostgreSQL stores no text with
+    them and would refuse the whole batch.
+    """
+    text = raw.replace("\x00", "").strip() if "\x00" in raw else raw.strip()
     if text.startswith("'") and text[1:2] and text[1] in FORMULA_STARTS:
         text = text[1:].strip()
     return text

@@ -363,6 +363,17 @@ def test_text_with_tabs_backslashes_quotes_and_braces_arrives_unchanged(
     )
 
 
+def test_a_nul_character_deep_in_a_damaged_file_is_dropped(write_csv) -> None:
+    rows = "".join(f"P{n},p{n}@example.com\n" for n in range(500))
+
+    counts, _ = run(
+        write_csv("Name,Email\n" + rows + "Ana\x00 Silva,ana@example.com\n")
+    )
+
+    assert counts == {"created": 501}
+    assert Contact.objects.get(email="ana@example.com").last_name == "Silva"
+
+
 def test_import_round_trips_our_own_export(write_csv, admin_user) -> None:
     admin_user.email = "ada@example.com"
     admin_user.save()
