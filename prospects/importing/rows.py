@@ -304,6 +304,21 @@ class RowParser:
         self.default_source = str(default_source)
         self.default_owner_id = default_owner_id
         self.owners = _owners() if "owner_email" in self.columns else {}
+        # The steps a row goes through, in order, leaving out those reading
+        # only columns this file does not have.
+        mapped = set(self.columns)
+        self.steps = [
+            step
+            for step, keys in (
+                (self._names, {"full_name", "first_name", "last_name"}),
+                (self._identifiers, {"email", "phone"}),
+                (self._texts, {*TEXT_FIELDS, "country", "internal_info"}),
+                (self._choices, None),  # the default source and owner
+                (self._dates, {"created_at", "follow_up_on"}),
+                (self._extras, {"tags", "notes"}),
+            )
+            if keys is None or keys & mapped
+        ]
 
     def _cells(self, cells: list[str], key: str) -> list[tuple[str, str]]:
         return self._found.get(key, [])
@@ -328,12 +343,8 @@ class RowParser:
             if index < len(cells) and (text := clean_cell(cells[index])):
                 self._found.setdefault(key, []).append((header, text))
         row = Row(line)
-        self._names(row, cells)
-        self._identifiers(row, cells)
-        self._texts(row, cells)
-        self._choices(row, cells)
-        self._dates(row, cells)
-        self._extras(row, cells)
+        for step in self.steps:
+            step(row, cells)
         if (
             not row.emails
             and not row.phones
