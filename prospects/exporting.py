@@ -105,7 +105,13 @@ def csv_lines(table: Iterable[list[str]]) -> Iterator[str]:
 
 
 def xlsx_bytes(table: Iterable[list[str]]) -> bytes:
-    """Return the table as an XLSX workbook, every cell stored as text."""
+    """Return the table as an XLSX workbook, every cell stored as text.
+
+    A workbook has no need of the CSV's guarding quote, which Excel would
+    show: a cell that begins like a formula is stored without it and marked
+    with Excel's own text prefix (quotePrefix), so it stays text even when
+    someone edits it.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -114,9 +120,11 @@ def xlsx_bytes(table: Iterable[list[str]]) -> bytes:
     for cells in table:
         line = []
         for value in cells:
-            cell = WriteOnlyCell(sheet, value=value)
+            guarded = value[:1] == "'" and value[1:].startswith(FORMULA_STARTS)
+            cell = WriteOnlyCell(sheet, value=value[1:] if guarded else value)
             # Text type, so nothing is read as a number, date or formula.
             cell.data_type = "s"
+            cell.quotePrefix = guarded
             line.append(cell)
         sheet.append(line)
     buffer = io.BytesIO()

@@ -29,6 +29,8 @@ FIELDS: list[tuple[str, str]] = [
     ("internal_info", "Internal information"),
     ("email_permission", "Email permission"),
     ("sms_permission", "SMS permission"),
+    ("email_opt_out", "Email opt-out (yes means no emails)"),
+    ("sms_opt_out", "SMS opt-out (yes means no texts)"),
     ("created_at", "Created date"),
     ("tags", "Tags"),
     (IGNORE, "Ignore this column"),
@@ -183,7 +185,7 @@ ALIASES: dict[str, str] = {
         "Owner",
         "Contact owner",
         "Lead owner",
-        "OwnerId",
+        # Not Salesforce's OwnerId: a record id that names no user here.
         "Salesperson",
         "Assigned to",
     ),
@@ -211,6 +213,17 @@ ALIASES: dict[str, str] = {
     ),
     **_aliases("sms_permission", "SMS permission", "SMS consent", "SMS opt-in"),
     **_aliases(
+        "email_opt_out",
+        "Email opt-out",
+        "Email Opt Out",
+        "HasOptedOutOfEmail",
+        "Opted out of email",
+        "Unsubscribed from all email",
+        "Unsubscribed",
+        "Do not email",
+    ),
+    **_aliases("sms_opt_out", "SMS opt-out", "SMS Opt Out", "Opted out of SMS"),
+    **_aliases(
         "created_at",
         "Created date",
         "Create date",
@@ -227,6 +240,8 @@ ALIASES: dict[str, str] = {
 # Google Contacts numbers repeated columns: "E-mail 2 - Value", "Phone 1 -
 # Label". Values are data; labels ("Mobile", "* myContacts") are not.
 _NUMBERED = [
+    # Outlook's and others' "Business Street 2", "Home Street 3"
+    (re.compile(r"^(?:[a-z]+ )?street(?: \d+)?$"), "street"),
     (re.compile(r"^e ?mail \d+ value$"), "email"),
     (re.compile(r"^phone \d+ value$"), "phone"),
     (re.compile(r"^address \d+ street$"), "street"),
@@ -248,23 +263,39 @@ def guess_field(header: str) -> str:
     return IGNORE
 
 
+def address_family(header: str) -> str:
+    """Return which address a street column belongs to ("" for a plain one).
+
+    "Business Street 2" continues "Business Street"; "Home Street" and
+    Google's "Address 2 - Street" are other addresses of the same person.
+    """
+    name = normal_header(header)
+    if numbered := re.fullmatch(r"address (\d+) street", name):
+        return f"address {numbered[1]}"
+    name = re.sub(r"\s*\d+$", "", name)
+    return re.sub(r"\s+", "", re.sub(r"street|address|line", "", name))
+
+
 def guess_mapping(headers: list[str], saved: dict[str, str] | None = None) -> list[str]:
     """Return one field per column: the saved choice, else a guess.
 
-    A file with first and last name columns does not also need a full-name
-    column (Jobber's "Display Name", Odoo's "Name"), and single-valued
-    fields take their first column only.
+    Single-valued fields take their first column only, and street columns
+    only those of the first address (a home and a business street are not
+    one address).
     """
     saved = saved or {}
     mapping = [saved.get(normal_header(h)) or guess_field(h) for h in headers]
     if saved:
         return [field if field in FIELD_KEYS else IGNORE for field in mapping]
-    has_parts = "first_name" in mapping or "last_name" in mapping
     taken: set[str] = set()
+    family: str | None = None
     result = []
-    for field in mapping:
-        repeated = field in taken and field not in MULTI_FIELDS
-        if repeated or (field == "full_name" and has_parts):
+    for header, field in zip(headers, mapping, strict=True):
+        if field == "street":
+            family = address_family(header) if family is None else family
+            if address_family(header) != family:
+                field = IGNORE
+        elif field in taken and field not in MULTI_FIELDS:
             field = IGNORE
         taken.add(field)
         result.append(field)

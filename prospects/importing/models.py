@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Source
@@ -32,6 +34,10 @@ class JobStatus(models.TextChoices):
 class Phase(models.TextChoices):
     TEST = "test", "Test run"
     IMPORT = "import", "Import"
+
+
+def stall_after() -> timedelta:
+    return timedelta(minutes=getattr(settings, "IMPORT_STALL_MINUTES", 5))
 
 
 def empty_counts() -> dict[str, int]:
@@ -78,6 +84,8 @@ class ImportJob(models.Model):
     )
     phase = models.CharField(max_length=8, choices=Phase, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
+    # When the running phase was started or last committed a batch.
+    progressed_at = models.DateTimeField(null=True, blank=True)
     test_counts = models.JSONField(default=dict, blank=True)
     import_counts = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
@@ -100,6 +108,16 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        """Return the wizard page the job is at."""
+        if self.phase == Phase.IMPORT or self.status == JobStatus.DONE:
+            name = "prospects:import_result"
+        elif self.status == JobStatus.UPLOADED:
+            name = "prospects:import_map"
+        else:
+            name = "prospects:import_test"
+        return reverse(name, args=[self.pk])
+
     @property
     def path(self) -> Path:
         path = Path(self.file_path)
@@ -120,6 +138,22 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (JobStatus.TESTING, JobStatus.IMPORTING)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Return True for a run that has not moved for a long while.
+
+        A batch takes seconds; this long without one, the worker has most
+        likely gone (its task is redelivered only once the broker notices).
+        """
+        if not self.is_running or self.progressed_at is None:
+            return False
+        return timezone.now() - self.progressed_at > stall_after()
+
+    @property
+    def can_resume(self) -> bool:
+        failed = self.status == JobStatus.FAILED and bool(self.phase)
+        return failed or self.is_stalled
 
     @property
     def percent(self) -> int:

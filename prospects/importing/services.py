@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -20,6 +21,7 @@ from prospects.importing.models import (
     Phase,
     SavedMapping,
     headers_key,
+    stall_after,
 )
 from prospects.importing.reader import FileRejected, inspect_file
 
@@ -126,6 +128,7 @@ def save_mapping(
     return job
 
 
+RUNNING = {Phase.TEST: JobStatus.TESTING, Phase.IMPORT: JobStatus.IMPORTING}
 _START_FROM = {
     Phase.TEST: (JobStatus.UPLOADED, JobStatus.TESTED, JobStatus.FAILED),
     Phase.IMPORT: (JobStatus.TESTED,),
@@ -141,8 +144,12 @@ def start_run(*, job: ImportJob, phase: str) -> bool:
     """
     from prospects.importing.tasks import run_import_job
 
-    running = JobStatus.TESTING if phase == Phase.TEST else JobStatus.IMPORTING
-    changes: dict[str, Any] = {"status": running, "phase": phase, "rows_done": 0}
+    changes: dict[str, Any] = {
+        "status": RUNNING[Phase(phase)],
+        "phase": phase,
+        "rows_done": 0,
+        "progressed_at": timezone.now(),
+    }
     if phase == Phase.TEST:
         changes["test_counts"] = {}
     else:
@@ -156,6 +163,38 @@ def start_run(*, job: ImportJob, phase: str) -> bool:
     job.errors.filter(phase=phase).delete()
     transaction.on_commit(lambda: run_import_job.delay(job.pk, phase))
     return True
+
+
+@transaction.atomic
+def resume_run(*, job: ImportJob) -> bool:
+    """Carry on a failed or stalled run after its last committed batch.
+
+    Return False when there is nothing to resume. Should the stalled worker
+    be alive after all, the one of the two that commits the next batch first
+    carries on and the other stops: each batch checks the job's progress.
+    """
+    from prospects.importing.tasks import run_import_job
+
+    if not job.phase:
+        return False
+    phase = job.phase
+    cutoff = timezone.now() - stall_after()
+    claimed = (
+        ImportJob.objects.filter(pk=job.pk, phase=phase)
+        .filter(
+            Q(status=JobStatus.FAILED)
+            | Q(status=RUNNING[Phase(phase)], progressed_at__lt=cutoff)
+        )
+        .update(
+            status=RUNNING[Phase(phase)],
+            failure="",
+            finished_at=None,
+            progressed_at=timezone.now(),
+        )
+    )
+    if claimed:
+        transaction.on_commit(lambda: run_import_job.delay(job.pk, phase))
+    return bool(claimed)
 
 
 def fail_job(job_id: int, error: BaseException) -> None:

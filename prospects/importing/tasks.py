@@ -5,10 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from prospects.importing.engine import run_job
-from prospects.importing.models import ImportJob, JobStatus, Phase
-from prospects.importing.services import fail_job
-
-RUNNING = {Phase.TEST: JobStatus.TESTING, Phase.IMPORT: JobStatus.IMPORTING}
+from prospects.importing.models import ImportJob, Phase
+from prospects.importing.services import RUNNING, fail_job
 
 
 @shared_task(acks_late=True, soft_time_limit=60 * 60, time_limit=65 * 60)

@@ -20,6 +20,9 @@ urlpatterns = [
         "prospects/import/<int:pk>/result/", views.import_result, name="import_result"
     ),
     path(
+        "prospects/import/<int:pk>/resume/", views.import_resume, name="import_resume"
+    ),
+    path(
         "prospects/import/<int:pk>/errors.csv",
         views.import_errors,
         name="import_errors",

@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from miocrm.access import admin_required
 from prospects.importing import reports, services
@@ -44,7 +48,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(pk)
     if job.is_running or job.status == JobStatus.DONE:
-        return redirect(_page_of(job), pk=job.pk)
+        return redirect(job)
     form = MappingForm(request.POST or None, job=job)
     if request.method == "POST" and form.is_valid():
         services.save_mapping(
@@ -85,6 +89,17 @@ def import_result(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_required
+@require_POST
+def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(pk)
+    if services.resume_run(job=job):
+        messages.info(request, "Carrying on after the last finished batch.")
+    else:
+        messages.warning(request, "This run is not stopped: nothing to resume.")
+    return redirect(job)
+
+
+@admin_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """Return the progress fragment that htmx swaps in while a run goes on."""
@@ -106,12 +121,6 @@ def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @require_GET
 def import_sample(request: HttpRequest) -> StreamingHttpResponse:
     return reports.csv_response(reports.sample_rows(), "prospects-sample.csv")
-
-
-def _page_of(job: ImportJob) -> str:
-    if job.status in (JobStatus.IMPORTING, JobStatus.DONE):
-        return "prospects:import_result"
-    return "prospects:import_test"
 
 
 def _context(job: ImportJob, phase: str) -> dict[str, object]:

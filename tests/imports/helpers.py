@@ -14,7 +14,7 @@ from contacts.models import (
 )
 from prospects.importing.columns import guess_mapping
 from prospects.importing.engine import Options, RowError, run_file
-from prospects.importing.reader import inspect_file, iter_records
+from prospects.importing.reader import Record, inspect_file, iter_records
 
 
 def run(
@@ -37,6 +37,15 @@ def run(
     records = iter_records(path, info.encoding, info.delimiter)
     counts, errors = run_file(options, records, dry_run=dry_run)
     return {k: v for k, v in counts.items() if v}, errors
+
+
+def options_for(path: Path) -> tuple[list[Record], Options]:
+    """Return a file's records and the options the wizard would guess."""
+    info = inspect_file(path)
+    options = Options(
+        headers=info.headers, mapping=guess_mapping(info.headers), file_name=path.name
+    )
+    return list(iter_records(path, info.encoding, info.delimiter)), options
 
 
 def table_sizes() -> dict[str, int]:

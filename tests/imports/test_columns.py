@@ -43,6 +43,7 @@ FORMATS = {
             "MailingCountry",
             "LeadSource",
             "HasOptedOutOfEmail",
+            "OwnerId",
             "CreatedDate",
             "Description",
         ],
@@ -58,7 +59,8 @@ FORMATS = {
             "postal_code",
             "country",
             "source",
-            IGNORE,
+            "email_opt_out",
+            IGNORE,  # a Salesforce record id, not a user here
             "created_at",
             "notes",
         ],
@@ -74,6 +76,8 @@ FORMATS = {
             "Mailing State",
             "Mailing Zip",
             "Lead Source",
+            "Contact Owner",
+            "Email Opt Out",
         ],
         [
             "first_name",
@@ -85,6 +89,8 @@ FORMATS = {
             "region",
             "postal_code",
             "source",
+            "owner_email",
+            "email_opt_out",
         ],
     ),
     "google": (
@@ -98,6 +104,9 @@ FORMATS = {
             "Phone 1 - Value",
             "Address 1 - Street",
             "Address 1 - City",
+            "Address 2 - Street",
+            "Address 2 - City",
+            "Labels",
         ],
         [
             "first_name",
@@ -109,6 +118,9 @@ FORMATS = {
             "phone",
             "street",
             "city",
+            IGNORE,  # another address
+            IGNORE,
+            "tags",
         ],
     ),
     "outlook": (
@@ -120,6 +132,10 @@ FORMATS = {
             "Mobile Phone",
             "Home Phone",
             "Business Phone",
+            "Business Street",
+            "Business Street 2",
+            "Business City",
+            "Home Street",
             "Home City",
         ],
         [
@@ -130,7 +146,11 @@ FORMATS = {
             "phone",
             "phone",
             "phone",
+            "street",
+            "street",  # the same address's second line
             "city",
+            IGNORE,  # the home address
+            IGNORE,
         ],
     ),
     "jobber": (
@@ -155,7 +175,7 @@ FORMATS = {
             IGNORE,
             "created_at",
             IGNORE,
-            IGNORE,
+            "full_name",  # fills in what first and last name leave blank
             "first_name",
             "last_name",
             "phone",

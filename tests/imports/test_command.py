@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 from io import StringIO
 
 import pytest
@@ -44,3 +45,29 @@ def test_skip_policy_from_the_command_line(write_csv) -> None:
     output = _call(str(path), "--on-duplicate", "skip")
 
     assert "0 created, 0 updated, 0 unchanged, 1 skipped" in output
+
+
+def test_errors_file_holds_every_rejected_row(write_csv, tmp_path) -> None:
+    rows = "".join(f"Bad {n},not-an-email-{n},,\n" for n in range(60))
+    report = tmp_path / "errors.csv"
+
+    output = _call(str(write_csv(FILE + rows)), "--errors", str(report))
+
+    lines = list(csv.reader(report.read_text(encoding="utf-8-sig").splitlines()))
+    assert (len(lines), lines[1][:2]) == (62, ["3", "Email"])
+    assert "... and 11 more" in output
+
+
+def test_source_and_owner_of_new_prospects(write_csv, admin_user) -> None:
+    admin_user.email = "ada@example.com"
+    admin_user.save()
+
+    _call(str(write_csv(FILE)), "--source", "referral", "--owner", "ADA@example.com")
+
+    ana = Contact.objects.get()
+    assert (ana.source, ana.owner) == ("referral", admin_user)
+
+
+def test_unknown_owner_is_an_error(write_csv) -> None:
+    with pytest.raises(CommandError, match="no active user"):
+        _call(str(write_csv(FILE)), "--owner", "nobody@example.com")

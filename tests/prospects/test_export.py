@@ -114,6 +114,21 @@ def test_xlsx_export_holds_the_same_cells(staff_client: Any, ana: Contact) -> No
     assert first[2] == "ana@example.com"
 
 
+def test_xlsx_formula_cells_are_text_marked_with_excels_text_prefix(
+    staff_client: Any,
+) -> None:
+    make_person(first="=HYPERLINK(1)", email="f@example.com", phone="+15125550101")
+
+    response = staff_client.get(reverse("prospects:export"), {"format": "xlsx"})
+
+    row = load_workbook(io.BytesIO(response.content)).active[2]
+    first, phone = row[0], row[3]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in (first, phone)] == [
+        ("=HYPERLINK(1)", "s", True),
+        ("+15125550101", "s", True),
+    ]
+
+
 def test_customer_export_holds_customers(staff_client: Any, ana: Contact) -> None:
     from contacts.services import convert_to_customer
 
@@ -123,3 +138,78 @@ def test_customer_export_holds_customers(staff_client: Any, ana: Contact) -> Non
     rows = _csv(staff_client.get(reverse("prospects:export"), {"stage": "customer"}))
 
     assert [row["First name"] for row in rows] == ["Ana"]
+
+
+# -- Round trip: what the export writes, the importer reads back -----------
+
+
+def _every_field(owner: Any) -> list[Contact]:
+    """Prospects using every exported column, awkward values included."""
+    ana = make_person(
+        email="ana@example.com",
+        phone="+15125550101",
+        street="1 Main St, Apt 2",
+        city="Austin",
+        region="TX",
+        postal_code="78701",
+        country="US",
+        source="booking_page",
+        status="contacted",
+        owner=owner,
+        follow_up_on=date(2027, 1, 5),
+        internal_info='=gate code "12"\nring twice',
+        tags=["vip", "carpets"],
+        days_ago=3,
+    )
+    set_permission(contact=ana, channel=Channel.EMAIL, state=PermissionState.GRANTED)
+    set_permission(contact=ana, channel=Channel.SMS, state=PermissionState.REVOKED)
+    zoe = make_person(first="Zoë", last="-Ng", phone="+442079460958", source="chat")
+    lukasz = make_person(first="Łukasz", last="@Nowak", email="lukasz@example.com")
+    return [ana, zoe, lukasz]
+
+
+def _reimport(path: Any) -> dict[str, int]:
+    from tests.imports.helpers import run
+
+    Contact.objects.all().delete()
+    counts, errors = run(path)
+    assert errors == []
+    return counts
+
+
+def test_csv_export_imports_back_to_the_same_export(
+    admin_client: Any, admin_user: Any, tmp_path: Any
+) -> None:
+    admin_user.email = "ada@example.com"
+    admin_user.save()
+    _every_field(admin_user)
+    exported = b"".join(admin_client.get(reverse("prospects:export")).streaming_content)
+    path = tmp_path / "prospects.csv"
+    path.write_bytes(exported)
+
+    counts = _reimport(path)
+
+    again = b"".join(admin_client.get(reverse("prospects:export")).streaming_content)
+    assert (counts, again.decode()) == ({"created": 3}, exported.decode())
+
+
+def test_xlsx_export_saved_as_csv_imports_back_to_the_same_cells(
+    admin_client: Any, admin_user: Any, tmp_path: Any
+) -> None:
+    admin_user.email = "ada@example.com"
+    admin_user.save()
+    _every_field(admin_user)
+
+    def cells() -> list[tuple[Any, ...]]:
+        response = admin_client.get(reverse("prospects:export"), {"format": "xlsx"})
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return list(sheet.iter_rows(values_only=True))
+
+    exported = cells()
+    path = tmp_path / "prospects.csv"  # as "Save as CSV UTF-8" writes the text
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(exported)
+
+    counts = _reimport(path)
+
+    assert (counts, cells()) == ({"created": 3}, exported)
