@@ -243,6 +243,8 @@ LOGGING = {
 
 # Prospects import (CSV wizard).
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
+# A run without progress for this long may be resumed from the wizard.
+IMPORT_STALL_MINUTES = env.int("IMPORT_STALL_MINUTES", default=5)
 
 # Booking page: drafts idle this long with an email or phone become prospects.
 BOOKING_ABANDON_MINUTES = env.int("BOOKING_ABANDON_MINUTES", default=30)

@@ -37,7 +37,7 @@ class Phase(models.TextChoices):
 
 
 def stall_after() -> timedelta:
-    return timedelta(minutes=getattr(settings, "IMPORT_STALL_MINUTES", 5))
+    return timedelta(minutes=settings.IMPORT_STALL_MINUTES)
 
 
 def empty_counts() -> dict[str, int]:
