@@ -37,12 +37,12 @@ def test_inbox_needs_login(client: Any) -> None:
 
 
 def test_inbox_lists_conversations_newest_first(staff_client: Any) -> None:
-    receive(Channel.SMS, "+15125550001", "older")
-    receive(Channel.EMAIL, "lee@example.com", "newer")
+    receive(Channel.SMS, "+15125550001", "Sent first")
+    receive(Channel.EMAIL, "lee@example.com", "Sent second")
 
     html = staff_client.get(reverse("inbox:index")).content.decode()
 
-    assert html.index("newer") < html.index("older")
+    assert html.index("Sent second") < html.index("Sent first")
 
 
 def test_inbox_query_count_does_not_grow_with_conversations(
