@@ -125,28 +125,13 @@ def new_activity(
     )
 
 
-def record_activity(
-    *,
-    contact: Contact,
-    kind: str,
-    summary: str = "",
-    source: str = "",
-    actor: Any = None,
-    data: Mapping[str, Any] | None = None,
-    subject: models.Model | None = None,
-    occurred_at: datetime | None = None,
-) -> Activity:
-    """Add an entry to the contact's timeline and mark them recently active."""
-    activity = new_activity(
-        contact=contact,
-        kind=kind,
-        summary=summary,
-        source=source,
-        actor=actor,
-        data=data,
-        subject=subject,
-        occurred_at=occurred_at,
-    )
+def record_activity(*, contact: Contact, **fields: Any) -> Activity:
+    """Add an entry to the contact's timeline and mark them recently active.
+
+    The fields are those of new_activity: kind, summary, source, actor, data,
+    subject, occurred_at.
+    """
+    activity = new_activity(contact=contact, **fields)
     record_activities(contact, [activity])
     return activity
 

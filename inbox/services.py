@@ -62,10 +62,10 @@ class Received:
     created: bool
 
 
-# One round trip: find or open the conversation, move it forward, and file
-# the message in it. The preview follows the newest message even when
-# webhooks arrive out of order.
-_FILE_MESSAGE = """
+# Find or open the conversation of a channel handle and move it forward with
+# a message; the preview follows the newest message even when webhooks
+# arrive out of order. Both statements below start with it.
+_UPSERT_CONVERSATION = """
 WITH conversation AS (
     INSERT INTO inbox_conversation AS c
         (contact_id, channel, handle, created_at, last_message_at,
@@ -83,11 +83,18 @@ WITH conversation AS (
         unread_count = c.unread_count + EXCLUDED.unread_count
     RETURNING id
 )
+"""
+
+# One round trip: the conversation, and the message filed in it.
+_FILE_MESSAGE = (
+    _UPSERT_CONVERSATION
+    + """
 UPDATE inbox_message
 SET conversation_id = (SELECT id FROM conversation), contact_id = %(contact)s
 WHERE id = %(message)s
 RETURNING conversation_id
 """
+)
 
 
 def attach_to_conversation(message: Message, contact: Contact) -> int:
@@ -132,28 +139,11 @@ SELECT nextval(pg_get_serial_sequence('inbox_message', 'id')),
         WHERE channel = %s AND provider_id = %s AND NOT (provider_id = ''))
 """
 
-# One statement: find or open the conversation, move it forward, and store
-# the message in it. A retry racing the first delivery waits here for that
-# commit and gets no row back. The preview follows the newest message even
-# when webhooks arrive out of order.
-_FILE_INBOUND = """
-WITH conversation AS (
-    INSERT INTO inbox_conversation AS c
-        (contact_id, channel, handle, created_at, last_message_at,
-         last_inbound_at, last_preview, last_direction, unread_count)
-    VALUES (%(contact)s, %(channel)s, %(handle)s, %(at)s, %(at)s,
-            %(at)s, %(preview)s, 'in', 1)
-    ON CONFLICT (channel, handle) DO UPDATE SET
-        contact_id = EXCLUDED.contact_id,
-        last_preview = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
-            THEN EXCLUDED.last_preview ELSE c.last_preview END,
-        last_direction = CASE WHEN EXCLUDED.last_message_at >= c.last_message_at
-            THEN EXCLUDED.last_direction ELSE c.last_direction END,
-        last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
-        last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
-        unread_count = c.unread_count + 1
-    RETURNING id
-)
+# One statement: the conversation, and the message stored in it. A retry
+# racing the first delivery waits here for that commit and gets no row back.
+_FILE_INBOUND = (
+    _UPSERT_CONVERSATION
+    + """
 INSERT INTO inbox_message
     (id, uid, conversation_id, contact_id, channel, direction, handle,
      provider_id, subject, body, media, headers, status, error_code, error,
@@ -165,6 +155,7 @@ FROM conversation
 ON CONFLICT (channel, provider_id) WHERE NOT (provider_id = '') DO NOTHING
 RETURNING conversation_id
 """
+)
 
 
 def _new_inbound(inbound: Inbound) -> Message:
@@ -217,7 +208,10 @@ def _file_inbound(message: Message, contact: Contact) -> None:
                 "headers": json.dumps(message.headers),
                 "status": message.status,
                 "at": message.created_at,
+                "inbound_at": message.created_at,
                 "preview": message.preview,
+                "direction": Direction.IN,
+                "unread": 1,
             },
         )
         row = cursor.fetchone()
