@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -9,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -47,6 +46,7 @@ from bookings.models import (
     Service,
 )
 from contacts.models import Contact
+from contacts.selectors import every_word
 from miocrm.access import admin_required
 from quotes.models import RequestOrigin, ServiceRequest
 from quotes.services import Person, create_service_request
@@ -289,20 +289,6 @@ def get_booking(pk: int) -> Booking:
     )
 
 
-def _search(q: str) -> Q:
-    """Match every word of the search in a booking's or its contact's details."""
-    query = Q()
-    for word in q.split():
-        match = Q()
-        for name in SEARCH_FIELDS:
-            match |= Q(**{f"{name}__icontains": word})
-        # Phones are stored as +15125550100: match the digits however typed.
-        if len(digits := re.sub(r"\D", "", word)) >= 3:
-            match |= Q(phone__contains=digits) | Q(contact__phone__contains=digits)
-        query &= match
-    return query
-
-
 def _filtered_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
     """Return bookings matching the status, service and search filters."""
     bookings = Booking.objects.select_related("service", "contact")
@@ -311,7 +297,8 @@ def _filtered_bookings(form: BookingFilterForm) -> QuerySet[Booking]:
     if service := form.value("service"):
         bookings = bookings.filter(service=service)
     if q := form.value("q"):
-        bookings = bookings.filter(_search(q))
+        phones = ["phone", "contact__phone"]
+        bookings = bookings.filter(every_word(q, SEARCH_FIELDS, phone_fields=phones))
     return bookings
 
 

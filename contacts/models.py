@@ -137,6 +137,15 @@ class ContactQuerySet(models.QuerySet):
     def customers(self) -> ContactQuerySet:
         return self.live().filter(stage=Stage.CUSTOMER)
 
+    def people(self) -> ContactQuerySet:
+        """Return live prospects and customers alike.
+
+        The stages are named although they are all of them: the list and
+        search indexes lead with the stage, and can serve only a query that
+        names it.
+        """
+        return self.live().filter(stage__in=Stage.values)
+
 
 class Contact(models.Model):
     stage = models.CharField(max_length=16, choices=Stage, default=Stage.PROSPECT)

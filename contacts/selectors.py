@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterable
 from functools import reduce
 
 from django.db.models import Q, QuerySet
@@ -54,12 +55,14 @@ def search_conditions(text: str) -> list[Q]:
     """Return the ways a contact can match the search box; any one will do.
 
     Each condition is one index range, so callers can count and sort the
-    matches of each from its index alone (see prospects.selectors.list_page). An email
-    (anything with "@") matches by its beginning, a phone in any format by
-    its E.164 form, and other text by the beginning of the name in either
-    order ("ana gar", "garcía ana"); a single word also by the beginning of
-    the email, since people without a name are listed by their address.
-    Emails and phones a person had before a merge still find them.
+    matches of each from its index alone (see prospects.selectors.list_page).
+    An email (anything with "@") matches by its beginning, a phone in any
+    format by its E.164 form, and other text by the beginning of the name in
+    either order ("ana gar", "garcía ana"); a single word also by the
+    beginning of the email, since people without a name are listed by their
+    address. Emails and phones a person had before a merge still find them.
+    The indexes lead with the stage: search a queryset limited to one stage,
+    or to both (Contact.objects.people()).
     """
     text = text.strip()
     if not text:
@@ -97,6 +100,38 @@ def any_of(conditions: list[Q]) -> Q:
 
 def search(queryset: QuerySet, text: str) -> QuerySet:
     """Return the contacts of `queryset` found by the search box's text."""
+    return search_ways(queryset, text)[0]
+
+
+def search_ways(queryset: QuerySet, text: str) -> tuple[QuerySet, list[QuerySet]]:
+    """Return the contacts found by the text, and one queryset per way to match.
+
+    The second is for counting and sorting each way on its own index; it is
+    empty when nothing was searched.
+    """
     if not text.strip():
-        return queryset
-    return queryset.filter(any_of(search_conditions(text)))
+        return queryset, []
+    conditions = search_conditions(text)
+    ways = [queryset.filter(condition) for condition in conditions]
+    return queryset.filter(any_of(conditions)), ways
+
+
+def every_word(text: str, fields: Iterable[str], phone_fields: Iterable[str] = ()) -> Q:
+    """Match rows holding every word of the text in one of the fields.
+
+    A word without letters but with three digits or more is also looked for
+    in the phone fields, which hold E.164 numbers however the phone is typed
+    ("(512) 555"); a word with letters (a quote number, Q-0012) is not a
+    phone. For the lists of bookings, quotes and requests, not the prospects'
+    indexed search.
+    """
+    fields, phone_fields = tuple(fields), tuple(phone_fields)
+    query = Q()
+    for word in text.split():
+        match = any_of([Q(**{f"{name}__icontains": word}) for name in fields])
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 3 and not re.search(r"[^\W\d_]", word):
+            for name in phone_fields:
+                match |= Q(**{f"{name}__contains": digits})
+        query &= match
+    return query

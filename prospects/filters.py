@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts.models import Source, Status
-from contacts.selectors import any_of, search_conditions
+from contacts.selectors import search_ways
 
 PERIODS = [
     ("today", "Today"),
@@ -102,11 +102,8 @@ class ContactFilter(django_filters.FilterSet):
         """
         queryset = super().filter_queryset(queryset)
         text = self.form.cleaned_data.get("q") or ""
-        if not text.strip():
-            return queryset
-        conditions = search_conditions(text)
-        self.alternatives = [queryset.filter(c) for c in conditions]
-        return queryset.filter(any_of(conditions))
+        queryset, self.alternatives = search_ways(queryset, text)
+        return queryset
 
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         today = timezone.localdate()

@@ -22,6 +22,7 @@ from contacts.models import (
     PermissionState,
     PossibleDuplicate,
 )
+from contacts.selectors import timeline
 from prospects.pagination import Key, Page, page_of, paginate, start_at
 
 PAGE_SIZE = 50
@@ -103,20 +104,16 @@ def capped_count(
     if len(alternatives) < 2:
         sql, params = _ids(alternatives[0] if alternatives else queryset, cap)
         return _capped(f"SELECT count(*) FROM ({sql}) AS capped", params, cap)
-    branches, united = [], []
-    params: list[Any] = []
-    for alternative in alternatives:
-        sql, branch_params = _ids(alternative, cap)
-        branches.append(f"WHEN (SELECT count(*) FROM ({sql}) AS b) > {cap}")
-        params.extend(branch_params)
-        united.append(f"({sql})")
-    for alternative in alternatives:
-        params.extend(_ids(alternative, cap)[1])
-    # PostgreSQL runs each subquery of the CASE only when it gets that far.
-    sql = (
-        f"SELECT CASE {' '.join(f'{b} THEN {cap + 1}' for b in branches)}"
-        f" ELSE (SELECT count(*) FROM ({' UNION '.join(united)}) AS u) END"
+    queries = [_ids(alternative, cap) for alternative in alternatives]
+    branches = " ".join(
+        f"WHEN (SELECT count(*) FROM ({sql}) AS b) > {cap} THEN {cap + 1}"
+        for sql, _ in queries
     )
+    united = " UNION ".join(f"({sql})" for sql, _ in queries)
+    # Each query's parameters twice: once for its branch, once in the union.
+    params = [param for _, query_params in queries for param in query_params] * 2
+    # PostgreSQL runs each subquery of the CASE only when it gets that far.
+    sql = f"SELECT CASE {branches} ELSE (SELECT count(*) FROM ({united}) AS u) END"
     return _capped(sql, params, cap)
 
 
@@ -248,8 +245,7 @@ def timeline_page(contact: Contact, *, before: str = "") -> Page:
         Key("occurred_at", descending=True, kind="datetime"),
         Key("id", True, kind="int"),
     )
-    activities = Activity.objects.filter(contact=contact).select_related("actor")
-    page = paginate(activities, keys, size=TIMELINE_PAGE_SIZE, after=before)
+    page = paginate(timeline(contact), keys, size=TIMELINE_PAGE_SIZE, after=before)
     attach_notes(page.rows)
     return page
 
@@ -264,12 +260,7 @@ def attach_notes(activities: list[Activity]) -> None:
 
 def latest_entry(contact: Contact) -> Activity:
     """Return the newest timeline entry, ready to render on its own."""
-    entry = (
-        Activity.objects.filter(contact=contact)
-        .select_related("actor")
-        .order_by("-occurred_at", "-id")
-        .first()
-    )
+    entry = timeline(contact).first()
     attach_notes([entry])
     return entry
 

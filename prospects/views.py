@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from contacts.models import Channel, Contact, Note, PermissionState, Stage
-from contacts.selectors import identifier_owner, live_contact, search
+from contacts.selectors import identifier_owner, live_contact, search, search_ways
 from contacts.services import (
     IdentifierTaken,
     MergeError,
@@ -157,14 +157,11 @@ def search_people(request: HttpRequest) -> HttpResponse:
     if not q:
         return redirect("prospects:list")
     sections = []
+    list_urls = _list_urls()
     for stage in (Stage.PROSPECT, Stage.CUSTOMER):
-        filterset = ContactFilter({"q": q}, queryset=selectors.base_queryset(stage))
-        page, count = selectors.list_page(
-            filterset.qs,
-            sort="-activity",
-            alternatives=filterset.alternatives,
-        )
-        rows = table_rows(page.rows[:SEARCH_ROWS], list_urls=_list_urls())
+        found, ways = search_ways(selectors.base_queryset(stage), q)
+        page, count = selectors.list_page(found, sort="-activity", alternatives=ways)
+        rows = table_rows(page.rows[:SEARCH_ROWS], list_urls=list_urls)
         sections.append({"meta": LISTS[stage], "rows": rows, "count": count})
     found = [row for section in sections for row in section["rows"]]
     if len(found) == 1 and all(not s["count"].capped for s in sections):
@@ -495,9 +492,7 @@ def merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     candidates: list[Contact] = []
     if query:
-        # Both stages spelled out: the search indexes lead with the stage.
-        people = Contact.objects.live().filter(stage__in=Stage.values)
-        found = search(people.exclude(pk=contact.pk), query)
+        found = search(Contact.objects.people().exclude(pk=contact.pk), query)
         candidates = list(found.order_by("-created_at", "-id")[:20])
     context = {"contact": contact, "query": query, "candidates": candidates}
     return render(request, "prospects/merge_pick.html", context)

@@ -8,9 +8,9 @@ import phonenumbers
 from django.conf import settings
 from django.db.models import F, QuerySet
 
-from contacts.models import Contact, Stage
+from contacts.models import Contact
 from contacts.normalize import InvalidIdentifier, normalize_phone
-from contacts.selectors import any_of, search_conditions
+from contacts.selectors import search
 
 PICKER_SIZE = 10
 _PHONE_LIKE = re.compile(r"^\+?[\d\s()\-./]{7,}$")
@@ -25,6 +25,14 @@ def _partial_phone(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     return contacts.filter(phone__startswith=f"+{digits}")
 
 
+def _whole_phone(text: str) -> bool:
+    try:
+        normalize_phone(text)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
 def pick_contacts(text: str, limit: int = PICKER_SIZE) -> list[Contact]:
     """Return the contacts a picker search names, most recently active first.
 
@@ -36,17 +44,10 @@ def pick_contacts(text: str, limit: int = PICKER_SIZE) -> list[Contact]:
     text = text.strip()
     if not text:
         return []
-    # Every search index starts with the stage: naming both stages keeps
-    # each condition an index range instead of a scan.
-    contacts = Contact.objects.live().filter(stage__in=[Stage.PROSPECT, Stage.CUSTOMER])
-    if _PHONE_LIKE.match(text):
-        try:
-            normalize_phone(text)
-        except InvalidIdentifier:
-            contacts = _partial_phone(contacts, text)
-        else:
-            contacts = contacts.filter(any_of(search_conditions(text)))
+    contacts = Contact.objects.people()
+    if _PHONE_LIKE.match(text) and not _whole_phone(text):
+        contacts = _partial_phone(contacts, text)
     else:
-        contacts = contacts.filter(any_of(search_conditions(text)))
+        contacts = search(contacts, text)
     order = F("last_activity_at").desc(nulls_last=True)
     return list(contacts.order_by(order, "-pk")[:limit])

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Service
 from contacts.models import Contact
+from contacts.selectors import every_word
 from quotes import selectors, services
 from quotes.forms import (
     PersonForm,
@@ -69,18 +69,7 @@ def _service_line(service: Service) -> dict[str, Any]:
 
 def _search(q: str, *fields: str) -> Q:
     """Return a filter matching every word of the search in the row or contact."""
-    query = Q()
-    for word in q.split():
-        match = Q()
-        for name in (*fields, *CONTACT_FIELDS):
-            match |= Q(**{f"{name}__icontains": word})
-        # Phones are stored as +15125550100: match the digits however typed,
-        # but a quote number (Q-0012) is not part of a phone.
-        digits = re.sub(r"\D", "", word)
-        if len(digits) >= 3 and not word.upper().startswith("Q-"):
-            match |= Q(contact__phone__contains=digits)
-        query &= match
-    return query
+    return every_word(q, (*fields, *CONTACT_FIELDS), phone_fields=["contact__phone"])
 
 
 def _period(queryset: QuerySet, days: str) -> QuerySet:
