@@ -42,17 +42,16 @@ def _email(booking: Booking, message: str, **extra: str) -> None:
     )
 
 
+# A mail server that is down or slow gets five more tries, further apart.
+email_task = shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+
+
 def _booking(booking_id: int) -> Booking | None:
     booking = Booking.objects.select_related("service").filter(pk=booking_id).first()
     return booking if booking is not None and booking.email else None
 
 
-@shared_task(
-    name="bookings.tasks.send_booking_confirmation",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@email_task
 def send_booking_confirmation(booking_id: int) -> None:
     """Email the visitor what they booked."""
     booking = _booking(booking_id)
@@ -60,12 +59,7 @@ def send_booking_confirmation(booking_id: int) -> None:
         _email(booking, "confirmation")
 
 
-@shared_task(
-    name="bookings.tasks.send_booking_moved",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@email_task
 def send_booking_moved(booking_id: int, previous: str) -> None:
     """Email the customer the new time of a booking staff moved."""
     booking = _booking(booking_id)
@@ -73,12 +67,7 @@ def send_booking_moved(booking_id: int, previous: str) -> None:
         _email(booking, "moved", previous=previous)
 
 
-@shared_task(
-    name="bookings.tasks.send_booking_cancelled",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@email_task
 def send_booking_cancelled(booking_id: int) -> None:
     """Email the customer that staff cancelled their booking."""
     booking = _booking(booking_id)

@@ -205,26 +205,32 @@ def parse_meta(payload: Any) -> tuple[list[Inbound], list[str]]:
     return [inbound for _, inbound in messages], delivered
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """Return a JSON object of a payload, {} where the payload has another type."""
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: Any) -> list[Any]:
+    """Return a JSON array of a payload, [] where the payload has another type."""
+    return value if isinstance(value, list) else []
+
+
 def _delivered_mids(delivery: Any) -> list[str]:
-    mids = delivery.get("mids") if isinstance(delivery, dict) else None
-    return [str(mid) for mid in mids] if isinstance(mids, list) else []
+    return [str(mid) for mid in _array(_object(delivery).get("mids"))]
 
 
 def _meta_message(channel: str, event: dict[str, Any]) -> Inbound | None:
     message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None
-    sender = event.get("sender")
-    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    sender_id = _object(event.get("sender")).get("id")
     if not sender_id or not message.get("mid"):
         raise UnknownPayload("message without sender.id or mid")
-    attachments = message.get("attachments")
+    attachments = [_object(a) for a in _array(message.get("attachments"))]
     media = [
-        {"url": str(a["payload"]["url"]), "content_type": str(a.get("type", ""))}
-        for a in (attachments if isinstance(attachments, list) else [])
-        if isinstance(a, dict)
-        and isinstance(a.get("payload"), dict)
-        and a["payload"].get("url")
+        {"url": str(url), "content_type": str(a.get("type", ""))}
+        for a in attachments
+        if (url := _object(a.get("payload")).get("url"))
     ]
     return Inbound(
         channel=channel,
@@ -266,14 +272,11 @@ def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound
     )
     if not message_id:
         raise UnknownPayload("message without name or messageId")
-    context = payload.get("context")
-    user = context.get("userInfo") if isinstance(context, dict) else None
-    user = user if isinstance(user, dict) else {}
+    user = _object(_object(payload.get("context")).get("userInfo"))
     media = []
-    image = message.get("image")
-    info = image.get("contentInfo") if isinstance(image, dict) else None
-    if isinstance(info, dict) and info.get("fileUrl"):
-        media.append({"url": str(info["fileUrl"]), "content_type": "image"})
+    url = _object(_object(message.get("image")).get("contentInfo")).get("fileUrl")
+    if url:
+        media.append({"url": str(url), "content_type": "image"})
     return Inbound(
         channel=Channel.GOOGLE_BUSINESS,
         handle=str(payload["conversationId"]),
@@ -287,11 +290,11 @@ def _google_message(payload: dict[str, Any], message: dict[str, Any]) -> Inbound
 
 
 def _google_receipts(receipts: dict[str, Any]) -> list[tuple[str, str]]:
-    items = receipts.get("receipts")
+    items = [_object(item) for item in _array(receipts.get("receipts"))]
     return [
         (str(item["message"]), str(item.get("receiptType", "")))
-        for item in (items if isinstance(items, list) else [])
-        if isinstance(item, dict) and item.get("message")
+        for item in items
+        if item.get("message")
     ]
 
 

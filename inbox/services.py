@@ -272,7 +272,7 @@ def _announce(message: Message, inbound: Inbound) -> list[Contact]:
         handles=inbound.handles,
         details=inbound.details,
         summary=message.preview,
-        data={"channel": inbound.channel, "message_id": message.pk},
+        data=_entry_data(message),
         subject=message,
         occurred_at=message.created_at,
         link=lambda contact: (
@@ -280,6 +280,11 @@ def _announce(message: Message, inbound: Inbound) -> list[Contact]:
         ),
     )
     return contacts
+
+
+def _entry_data(message: Message) -> dict[str, Any]:
+    """Return what the person's timeline entry keeps of a received message."""
+    return {"channel": message.channel, "message_id": message.pk}
 
 
 def _known_by_handle(message: Message, source: str) -> Contact | None:
@@ -297,7 +302,7 @@ def _known_by_handle(message: Message, source: str) -> Contact | None:
         kind=ActivityKind.MESSAGE_IN,
         source=source,
         summary=message.preview,
-        data={"channel": message.channel, "message_id": message.pk},
+        data=_entry_data(message),
         subject=message,
         occurred_at=message.created_at,
     )

@@ -316,13 +316,8 @@ def _parse_ahead(
 def _parsed(engine: Engine, records: Iterable[Record], skip: int) -> Iterator[Any]:
     """Yield what the parse process sends: batches, then None or the failure."""
     try:
-        done = 0
-        for batch in batches(records):
-            if done + len(batch) <= skip:
-                done += len(batch)
-                yield batch, None
-            else:
-                yield None, engine.prepare(batch)
+        for batch, committed in _batches_past(records, skip):
+            yield (batch, None) if committed else (None, engine.prepare(batch))
     except Exception as error:  # noqa: BLE001 - handed to the parent
         try:
             pickle.dumps(error)
@@ -370,10 +365,8 @@ def _threaded_batches(
 ) -> Iterator[tuple[list[Record] | None, Prepared | None]]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending: Future[Prepared] | None = None
-        done = 0
-        for batch in batches(records):
-            if done + len(batch) <= skip:
-                done += len(batch)
+        for batch, committed in _batches_past(records, skip):
+            if committed:
                 yield batch, None
                 continue
             future = pool.submit(engine.prepare, batch)
@@ -382,6 +375,16 @@ def _threaded_batches(
             pending = future
         if pending:
             yield None, pending.result()
+
+
+def _batches_past(
+    records: Iterable[Record], skip: int
+) -> Iterator[tuple[list[Record], bool]]:
+    """Yield the batches, each with whether it lies within the first `skip`."""
+    done = 0
+    for batch in batches(records):
+        done += len(batch)
+        yield batch, done <= skip
 
 
 def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:
