@@ -65,6 +65,9 @@ from prospects.importing.rows import Row, RowParser, RowRejected
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# The first batch is small: nothing is written until it is parsed, and a
+# whole batch took 0.15 s to parse while PostgreSQL sat idle.
+FIRST_BATCH_SIZE = 500
 RACE_ATTEMPTS = 3  # inserts of a batch's new contacts before giving up
 # Contact columns the import may change on a contact that already exists.
 UPDATABLE = (
@@ -389,12 +392,13 @@ def _batches_past(
 
 def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:
     size = size or BATCH_SIZE
+    wanted = min(FIRST_BATCH_SIZE, size)
     batch: list[Record] = []
     for record in records:
         batch.append(record)
-        if len(batch) >= size:
+        if len(batch) >= wanted:
             yield batch
-            batch = []
+            batch, wanted = [], size
     if batch:
         yield batch
 

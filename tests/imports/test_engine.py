@@ -471,8 +471,8 @@ def test_a_celery_pool_process_still_parses_in_a_process_of_its_own() -> None:
     worker_pid, parsed = answers.get(timeout=30)
     worker.join()
 
-    size = engine.BATCH_SIZE
-    assert [batch for _, batch in parsed] == [size, size, 500]
+    first, size = engine.FIRST_BATCH_SIZE, engine.BATCH_SIZE
+    assert [batch for _, batch in parsed] == [first, size, size]
     assert {pid for pid, _ in parsed} - {worker_pid} == {pid for pid, _ in parsed}
 
 
