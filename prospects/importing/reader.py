@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ ENCODING_LABELS = {
     "utf-16-le": "UTF-16 (Unicode text)",
     "utf-16-be": "UTF-16 (Unicode text)",
     "cp1252": "Windows-1252",
+    "cp1250": "Windows-1250 (Central European)",
     "latin-1": "Latin-1 (ISO-8859-1)",
 }
 # A cell longer than this is a broken quote swallowing the rest of the file.
@@ -82,8 +85,8 @@ def detect_encoding(path: Path) -> str:
     """Return the codec the file is written in.
 
     A BOM decides. Otherwise strict UTF-8 (what the guide asks for, and what
-    plain ASCII also is), then Windows-1252 (Excel's "CSV" in the Americas
-    and Western Europe), then Latin-1, which decodes any byte.
+    plain ASCII also is), then the legacy code page that reads as words (see
+    `_legacy_encoding`), then Latin-1, which decodes any byte.
     """
     with path.open("rb") as stream:
         head = stream.read(8192)
@@ -103,10 +106,65 @@ def detect_encoding(path: Path) -> str:
         if head[0::2].count(0) > len(head) // 4:
             return "utf-16-be"
         raise FileRejected("This is not a text file. Export your data as CSV.")
-    for encoding in ("utf-8", "cp1252"):
-        if _decodes(path, encoding):
-            return encoding
-    return "latin-1"
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    return _legacy_encoding(path)
+
+
+_LEGACY = ("cp1252", "cp1250")  # the first wins a tie: Excel's CSV in the Americas
+# The bytes these two code pages read differently; all others count the same
+# for both.
+_DIFFERING = re.compile(
+    b"[%s]"
+    % re.escape(
+        bytes(
+            byte
+            for byte in range(0x80, 0x100)
+            if len({bytes([byte]).decode(e, "replace") for e in _LEGACY}) > 1
+        )
+    )
+)
+
+
+def _legacy_encoding(path: Path) -> str:
+    """Return Windows-1252 or Windows-1250, whichever reads as words.
+
+    Excel saves CSV in the computer's own code page: 1252 in the Americas
+    and Western Europe, 1250 in Central Europe. The two share ASCII and many
+    accented letters (José, Zoë read the same) but not all: Polish "Łukasz"
+    read as 1252 is "£ukasz", "Paweł" is "Pawe³". So each is scored by the
+    symbols it would put beside letters, and the one with fewer wins. A byte
+    that is no character in it leaves Latin-1, which decodes any byte.
+    """
+    strays = dict.fromkeys(_LEGACY, 0)
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            for found in _DIFFERING.finditer(chunk):
+                at = found.start()  # chunk[-1:0] is empty: nothing before
+                around = (chunk[at - 1 : at], found[0], chunk[at + 1 : at + 2])
+                for encoding, stray in zip(_LEGACY, _strays(*around), strict=True):
+                    strays[encoding] += stray
+    best = min(_LEGACY, key=strays.__getitem__)
+    return best if _decodes(path, best) else "latin-1"
+
+
+@functools.cache
+def _strays(before: bytes, byte: bytes, after: bytes) -> tuple[bool, ...]:
+    """Tell, per code page, whether the byte reads as a symbol touching a letter.
+
+    Spanish opens a sentence with "¿" or "¡", so those may lead a word.
+    """
+    found = []
+    for encoding in _LEGACY:
+        char = byte.decode(encoding, "replace")
+        found.append(
+            not char.isalpha()
+            and (
+                before.decode(encoding, "replace").isalpha()
+                or (after.decode(encoding, "replace").isalpha() and char not in "¡¿")
+            )
+        )
+    return tuple(found)
 
 
 def detect_delimiter(first_line: str) -> str:

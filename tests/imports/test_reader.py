@@ -29,6 +29,35 @@ def test_windows_1252_file_is_detected_and_names_survive(write_csv) -> None:
     assert names == ["José Pérez", "Zoë Ng"]
 
 
+def test_windows_1250_file_is_told_from_1252_and_polish_names_survive(
+    write_csv,
+) -> None:
+    path = write_csv(
+        "Name;Email\nŁukasz Nowak;lukasz@example.com\nPaweł Bąk;pawel@x.org\n"
+        "José Pérez;jose@example.com\n",
+        "cp1250",
+    )
+
+    info = inspect_file(path)
+    names = [r.cells[0] for r in iter_records(path, info.encoding, info.delimiter)]
+
+    assert info.encoding_label == "Windows-1250 (Central European)"
+    assert names == ["Łukasz Nowak", "Paweł Bąk", "José Pérez"]
+
+
+def test_spanish_punctuation_and_letters_keep_a_file_windows_1252(write_csv) -> None:
+    # In Windows-1250 these bytes would read "żQué" and "Nuńez".
+    path = write_csv(
+        "Name,Notes\nAna Núñez,¿Qué tal? ¡Llamar!\nZoë Ng,£5 deposit\n", "cp1252"
+    )
+
+    info = inspect_file(path)
+    rows = [r.cells for r in iter_records(path, info.encoding, info.delimiter)]
+
+    assert info.encoding == "cp1252"
+    assert rows == [["Ana Núñez", "¿Qué tal? ¡Llamar!"], ["Zoë Ng", "£5 deposit"]]
+
+
 def test_utf16_unicode_text_with_tabs_is_read(write_csv) -> None:
     text = "Name\tEmail\r\nZoë Ng\tzoe@example.com\r\n"
     path = write_csv("", name="u.txt")
