@@ -61,6 +61,7 @@ from prospects.importing.models import (
 )
 from prospects.importing.reader import Record, iter_records
 from prospects.importing.rows import Row, RowParser, RowRejected
+from prospects.importing.seen import CompactSet
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ def prepared_batches(
     main thread's CPU whenever both wanted it). Where the system cannot fork,
     a thread does it. A parsed batch comes as (None, prepared); the first
     `skip` records (committed before a crash) come back unparsed as
-    (records, None).
+    (records, None), and the parser remembers their people.
     """
     if _CAN_FORK:
         yield from _forked_batches(engine, records, skip)
@@ -320,7 +321,11 @@ def _parsed(engine: Engine, records: Iterable[Record], skip: int) -> Iterator[An
     """Yield what the parse process sends: batches, then None or the failure."""
     try:
         for batch, committed in _batches_past(records, skip):
-            yield (batch, None) if committed else (None, engine.prepare(batch))
+            if committed:
+                engine.remember(batch)
+                yield batch, None
+            else:
+                yield None, engine.prepare(batch)
     except Exception as error:  # noqa: BLE001 - handed to the parent
         try:
             pickle.dumps(error)
@@ -370,6 +375,7 @@ def _threaded_batches(
         pending: Future[Prepared] | None = None
         for batch, committed in _batches_past(records, skip):
             if committed:
+                pool.submit(engine.remember, batch)  # in order with `prepare`
                 yield batch, None
                 continue
             future = pool.submit(engine.prepare, batch)
@@ -406,10 +412,12 @@ def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list
 class Engine:
     """Process a file's batches in order, remembering who came up earlier.
 
-    `seen` holds a 64-bit hash per identifier (and per matched contact) of
-    the rows before this batch: a few dozen bytes a row, the only state that
-    grows with the file. It is what makes a test run count duplicates inside
-    the file exactly as the import does, although it writes nothing.
+    `seen` holds a 64-bit hash per identifier of the rows before this
+    batch, and `contacts_seen` the contacts met so far: some 8 bytes each
+    (see CompactSet), the only state that grows with the file. They are what
+    make a test run count duplicates inside the file exactly as the import
+    does, although it writes nothing. `seen` lives with the parser (in the
+    parse process, if any), which marks each group that came up before.
     """
 
     def __init__(self, options: Options, *, dry_run: bool) -> None:
@@ -421,8 +429,8 @@ class Engine:
             default_source=options.default_source,
             default_owner_id=options.default_owner_id,
         )
-        self.seen: set[int] = set()
-        self.contacts_seen: set[int] = set()
+        self.seen = CompactSet()  # kept where `prepare` runs
+        self.contacts_seen = CompactSet()  # kept where `finish` runs
         self.now = timezone.now()
         self.now_text = self.now.isoformat()
         actor = NULL if options.actor_id is None else str(options.actor_id)
@@ -445,13 +453,20 @@ class Engine:
             self.seen.update(hash(key) for key in row.match_keys())
 
     def prepare(self, records: list[Record]) -> Prepared:
-        """Parse and group a batch: pure Python, safe in another thread."""
+        """Parse and group a batch: pure Python, safe in another thread.
+
+        Batches must come in file order: each is checked against the people
+        of the batches before it.
+        """
         result = BatchResult(rows=len(records))
         groups = self._group(self._parse(records, result))
+        seen = self.seen
         for group in groups:
             group.rehash()
+            group.late = not seen.isdisjoint(group.hashes)
             if not self.dry_run:
                 self._render(group)
+        seen.update(chain.from_iterable(group.hashes for group in groups))
         return Prepared(result, groups, Lookup.of(groups))
 
     def _render(self, group: Group) -> None:
@@ -484,9 +499,6 @@ class Engine:
                 if self.dry_run
                 else "SET LOCAL jit = off; SET LOCAL synchronous_commit = off"
             )
-        seen = self.seen
-        for group in groups:
-            group.late = not seen.isdisjoint(group.hashes)
         self._match(groups, prepared.lookup)
         for group in groups:
             self._decide(group)
@@ -498,7 +510,6 @@ class Engine:
         result.add(
             "duplicates", sum(len(group.lines) for group in groups) - len(groups)
         )
-        seen.update(chain.from_iterable(group.hashes for group in groups))
         self.contacts_seen.update(g.contact_id for g in groups if g.contact_id)
         return result
 
@@ -1275,8 +1286,7 @@ def run_job(job_id: int, phase: str) -> None:
     done = 0
     with few_collections() as batch_done:
         for batch, prepared in prepared_batches(engine, records, skip=job.rows_done):
-            if prepared is None:
-                engine.remember(batch)  # committed before a crash: only recall
+            if prepared is None:  # committed before a crash: the parser recalled it
                 done += len(batch)
                 continue
             refresh_statistics()
