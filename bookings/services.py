@@ -336,9 +336,11 @@ def _parse_slot(raw: Any) -> datetime | None:
 def save_draft(*, token: str, values: Mapping[str, Any]) -> BookingDraft | None:
     """Save what the visitor typed, under the browser's token.
 
-    Nothing is kept until an email or phone is typed. A draft that already
-    ended (booked, requested or captured) is left alone and a new one begun,
-    so each visit is captured at most once. Return the draft, or None.
+    Nothing is kept until an email or phone is typed. The first save begins
+    the draft under the token the page issued; a draft that already ended
+    (booked, requested or captured) is left alone and a new one begun under
+    a new token, so each visit is captured at most once. Return the draft,
+    or None.
     """
     clean = _clean_draft_values(values)
     draft = (
@@ -351,11 +353,24 @@ def save_draft(*, token: str, values: Mapping[str, Any]) -> BookingDraft | None:
     if draft is None:
         if not (clean["email"].strip() or clean["phone"].strip()):
             return None
-        draft = BookingDraft(token=new_draft_token())
+        draft = _begin_draft(token)
     for name, value in clean.items():
         setattr(draft, name, value)
     draft.updated_at = timezone.now()
     draft.save()
+    return draft
+
+
+def _begin_draft(token: str) -> BookingDraft:
+    """Return a new open draft under the token, or a new token if it was used.
+
+    Saves of one visit can arrive together (a typing pause and the page
+    being closed); the unique token makes the second wait and then find
+    the draft the first one began, instead of beginning another.
+    """
+    if not token or BookingDraft.objects.filter(token=token).exists():
+        token = new_draft_token()
+    draft, _ = BookingDraft.objects.get_or_create(token=token)
     return draft
 
 

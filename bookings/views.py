@@ -52,6 +52,9 @@ from quotes.models import RequestOrigin, ServiceRequest
 from quotes.services import Person, create_service_request
 
 DRAFT_COOKIE = "booking_draft"
+# Draft tokens are issued by this server, signed, so a browser cannot pick
+# one of its own (or a garbage cookie reach the database).
+_DRAFT_SIGNER = signing.Signer(salt="bookings.draft")
 SEARCH_FIELDS = (
     "name",
     "email",
@@ -113,10 +116,18 @@ def _choice_context(service: Service | None, day: date | None) -> dict[str, Any]
     return context
 
 
+def _draft_token(request: HttpRequest) -> str:
+    """Return the token of the browser's draft cookie, if this server issued it."""
+    try:
+        return _DRAFT_SIGNER.unsign(request.COOKIES.get(DRAFT_COOKIE, ""))
+    except signing.BadSignature:
+        return ""
+
+
 def _set_draft_cookie(response: HttpResponse, token: str) -> None:
     response.set_cookie(
         DRAFT_COOKIE,
-        token,
+        _DRAFT_SIGNER.sign(token),
         max_age=DRAFT_COOKIE_AGE,
         httponly=True,
         samesite="Lax",
@@ -214,7 +225,7 @@ def _submit(request: HttpRequest, token: str) -> HttpResponse:
 @ratelimit(key="ip", rate="10/m", method="POST", block=False)
 def public_booking(request: HttpRequest) -> HttpResponse:
     """Show the booking page; book a slot or request a quote."""
-    token = request.COOKIES.get(DRAFT_COOKIE, "")
+    token = _draft_token(request)
     if request.method == "POST":
         return _submit(request, token)
     initial, service, draft_day = _draft_initial(token)
@@ -226,7 +237,14 @@ def public_booking(request: HttpRequest) -> HttpResponse:
     # what the visitor already typed below stays as it is.
     template = "bookings/_choice.html" if request.htmx else "bookings/public.html"
     form = PublicBookingForm(initial=initial)
-    return _render_page(request, template, form, service, day)
+    response = _render_page(request, template, form, service, day)
+    if not token:
+        # Issued with the page, not by the first save's answer: a save sent
+        # before that answer came back (or the beacon of a closing page)
+        # would otherwise begin a second draft, and the booking would not
+        # find the first one to close it.
+        _set_draft_cookie(response, services.new_draft_token())
+    return response
 
 
 @login_not_required
@@ -237,7 +255,7 @@ def save_draft(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(status=204)
     if request.POST.get("website"):
         return response
-    token = request.COOKIES.get(DRAFT_COOKIE, "")
+    token = _draft_token(request)
     draft = services.save_draft(token=token, values=request.POST)
     if draft is not None and draft.token != token:
         _set_draft_cookie(response, draft.token)

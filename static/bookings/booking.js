@@ -13,8 +13,8 @@
   var url = form.dataset.draftUrl;
   var timer = null;
   var lastSent = "";
-  // One save at a time: the first answer sets the draft's cookie, and a
-  // second save sent before it arrived would start a second draft.
+  // One save at a time, so that they reach the server in the order typed.
+  // (The page came with the draft's cookie: every save names one draft.)
   var inFlight = false;
   var again = false;
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import BookingDraft, DraftStatus
+from bookings.views import _DRAFT_SIGNER as SIGNER
 from bookings.views import DRAFT_COOKIE
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +26,28 @@ def test_typing_an_email_saves_a_draft_under_a_random_cookie_token(client, deep_
 
     draft = BookingDraft.objects.get()
     cookie = response.cookies[DRAFT_COOKIE]
-    assert cookie.value == draft.token and len(draft.token) >= 40
+    assert SIGNER.unsign(cookie.value) == draft.token and len(draft.token) >= 40
     assert cookie["httponly"] and draft.service == deep_clean
+
+
+def test_the_page_issues_the_token_every_save_of_the_visit_uses(client, deep_clean):
+    page = client.get(reverse("bookings:public"))
+    token = SIGNER.unsign(page.cookies[DRAFT_COOKIE].value)
+
+    first = save(client, email="kim@example.com")
+    save(client, email="kim@example.com", name="Kim")
+
+    assert BookingDraft.objects.get().token == token
+    assert DRAFT_COOKIE not in first.cookies  # nothing to wait for: it had one
+    assert BookingDraft.objects.get().name == "Kim"
+
+
+def test_a_visitor_with_a_token_is_not_issued_another(client, deep_clean):
+    first = client.get(reverse("bookings:public"))
+
+    again = client.get(reverse("bookings:public"))
+
+    assert DRAFT_COOKIE in first.cookies and DRAFT_COOKIE not in again.cookies
 
 
 def test_later_changes_update_the_same_draft(client, deep_clean):
@@ -45,6 +66,17 @@ def test_a_made_up_token_cannot_reach_another_visitors_draft(client, deep_clean)
     save(client, email="mallory@example.com")
 
     assert BookingDraft.objects.filter(email="ana@example.com").exists()
+    assert BookingDraft.objects.count() == 2
+    assert not BookingDraft.objects.filter(token="guessed").exists()
+
+
+def test_an_unsigned_copy_of_a_real_token_is_refused(client, deep_clean):
+    save(client, email="ana@example.com")
+    client.cookies[DRAFT_COOKIE] = BookingDraft.objects.get().token
+
+    save(client, email="mallory@example.com")
+
+    assert BookingDraft.objects.get(email="ana@example.com")
     assert BookingDraft.objects.count() == 2
 
 

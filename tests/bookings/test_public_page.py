@@ -253,14 +253,15 @@ def test_every_visible_field_on_the_booking_page_has_a_label(client, deep_clean)
     assert '<label class="slot"><input type="radio" name="slot"' in page
 
 
-# The service picked, the rules, hours, closed days, the seats taken, and
-# the list of services.
-PAGE_QUERIES = 6
+# The visitor's draft, the service picked, the rules, hours, closed days,
+# the seats taken, and the list of services.
+PAGE_QUERIES = 7
 
 
 def test_booking_page_queries_do_not_grow_with_services_or_bookings(
     client, deep_clean, django_assert_num_queries
 ):
+    client.get(reverse("bookings:public"))  # the visit's draft token
     with django_assert_num_queries(PAGE_QUERIES):
         client.get(reverse("bookings:public"), {"service": deep_clean.pk})
     for n in range(4):
