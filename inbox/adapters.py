@@ -8,6 +8,7 @@ PermanentFailure (the provider said no: retrying changes nothing).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 
 import requests
@@ -151,11 +152,23 @@ def _thread_headers(message: Message) -> dict[str, str]:
     return {"In-Reply-To": last_in[-1], "References": " ".join(ids)}
 
 
-def send_email(message: Message) -> tuple[str, str]:
+# The metadata key under which a sent email carries our message's uid. The
+# email provider (through anymail) hands it back in its delivery reports.
+TRACKING_KEY = "miocrm_message"
+
+
+def email_message_id(uid: uuid.UUID | str) -> str:
+    """Return the Message-ID header of our email with this uid.
+
+    Made from our own id, so a send repeated after a crash carries the same
+    Message-ID and mail systems that dedupe on it show it once.
+    """
     domain = settings.INBOUND_EMAIL_ADDRESS.rpartition("@")[2] or "localhost"
-    # Made from our own id, so a send repeated after a crash carries the same
-    # Message-ID and mail systems that dedupe on it show it once.
-    message_id = f"<{message.uid}@{domain}>"
+    return f"<{uid}@{domain}>"
+
+
+def send_email(message: Message) -> tuple[str, str]:
+    message_id = email_message_id(message.uid)
     email = EmailMessage(
         subject=message.subject or "Your message",
         body=message.body,
@@ -166,6 +179,8 @@ def send_email(message: Message) -> tuple[str, str]:
         else None,
         headers={"Message-ID": message_id, **_thread_headers(message)},
     )
+    # Anymail sends it to the provider; other backends ignore it.
+    email.metadata = {TRACKING_KEY: str(message.uid)}
     try:
         email.send()
     except Exception as error:  # any backend: SMTP, anymail's ESP errors

@@ -69,7 +69,11 @@ def _webhooks(channel: str) -> tuple[tuple[str, str], ...]:
         return (("Webhook URL", public_url("inbox:google_business")),)
     if channel == Channel.EMAIL:
         inbound = settings.SITE_URL + "/anymail/<provider>/inbound/"
-        return (("Inbound route (e.g. postmark, mailgun)", inbound),)
+        reports = settings.SITE_URL + "/anymail/<provider>/tracking/"
+        return (
+            ("Inbound route (e.g. postmark, mailgun)", inbound),
+            ("Delivery reports (tracking webhook)", reports),
+        )
     return (
         ("Embed script", settings.SITE_URL + "/static/inbox/chatbox.js"),
         ("Demo page", public_url("inbox:chat_demo")),

@@ -579,6 +579,9 @@ def mark_failed(message: Message, *, error: str, code: str = "") -> None:
     logger.warning("message %s failed: %s %s", message.pk, code, error)
 
 
+# Providers' status words (Twilio's, Google's receipts, anymail's events for
+# email) in ours. Opening, clicking or complaining about an email proves it
+# arrived; a deferred email is still on its way.
 _PROVIDER_STATUS = {
     "accepted": DeliveryStatus.QUEUED,
     "queued": DeliveryStatus.QUEUED,
@@ -586,20 +589,32 @@ _PROVIDER_STATUS = {
     "sent": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
     "read": DeliveryStatus.DELIVERED,
+    "opened": DeliveryStatus.DELIVERED,
+    "clicked": DeliveryStatus.DELIVERED,
+    "complained": DeliveryStatus.DELIVERED,
+    "autoresponded": DeliveryStatus.DELIVERED,
     "undelivered": DeliveryStatus.FAILED,
     "failed": DeliveryStatus.FAILED,
+    "bounced": DeliveryStatus.FAILED,
+    "rejected": DeliveryStatus.FAILED,
 }
 
 
 @transaction.atomic
 def record_delivery(
-    *, channel: str, provider_id: str, status: str, error_code: str = ""
+    *,
+    channel: str,
+    provider_id: str,
+    status: str,
+    error_code: str = "",
+    error: str = "",
 ) -> bool:
     """Apply a provider's status report once; return False for an unknown id.
 
     Reports arrive out of order and repeat: a status never moves back, and
     each (message, status) pair is applied once. A report for an id we have
-    not stored yet is kept and applied by mark_sent.
+    not stored yet is kept (its code, not its `error` words) and applied by
+    mark_sent.
     """
     message = (
         Message.objects.select_for_update()
@@ -620,11 +635,11 @@ def record_delivery(
     if not created:
         event.message = message
         event.save(update_fields=["message"])
-    _advance(message, status, error_code)
+    _advance(message, status, error_code, error)
     return True
 
 
-def _advance(message: Message, status: str, error_code: str) -> None:
+def _advance(message: Message, status: str, error_code: str, error: str = "") -> None:
     new = _PROVIDER_STATUS.get(status)
     if new is None or STATUS_RANK.get(new, 0) <= STATUS_RANK.get(message.status, 0):
         return
@@ -635,6 +650,8 @@ def _advance(message: Message, status: str, error_code: str) -> None:
         fields.append("delivered_at")
     if new == DeliveryStatus.FAILED:
         message.error_code = error_code[:40]
-        message.error = f"{status} (provider error {error_code or 'unknown'})"
+        message.error = (
+            error[:500] or f"{status} (provider error {error_code or 'unknown'})"
+        )
         fields += ["error_code", "error"]
     message.save(update_fields=fields)
