@@ -123,17 +123,23 @@ def import_sample(request: HttpRequest) -> StreamingHttpResponse:
     return reports.csv_response(reports.sample_rows(), "prospects-sample.csv")
 
 
+# Rejected rows listed on the page; the downloadable report has them all.
+ERRORS_SHOWN = 20
+
+
 def _context(job: ImportJob, phase: str) -> dict[str, object]:
     running = job.phase == phase and job.is_running
+    finished = not running and (
+        (phase == Phase.TEST and job.status in (JobStatus.TESTED, JobStatus.DONE))
+        or (phase == Phase.IMPORT and job.status == JobStatus.DONE)
+    )
+    errors = job.errors.filter(phase=phase).order_by("line")
     return {
         "job": job,
         "phase": phase,
         "running": running,
         "counts": job.counts(phase),
-        "error_count": job.errors.filter(phase=phase).count(),
-        "finished": not running
-        and (
-            (phase == Phase.TEST and job.status in (JobStatus.TESTED, JobStatus.DONE))
-            or (phase == Phase.IMPORT and job.status == JobStatus.DONE)
-        ),
+        "error_count": errors.count(),
+        "errors": list(errors[:ERRORS_SHOWN]) if finished else [],
+        "finished": finished,
     }

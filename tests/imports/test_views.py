@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -165,6 +166,34 @@ def test_error_report_lists_line_column_and_reason(admin_client) -> None:
 
     assert rows[0] == ["Line", "Column", "Value", "Reason"]
     assert rows[1][:3] == ["3", "E-mail", "not-an-email"]
+
+
+def test_test_page_lists_the_rejected_rows_with_line_column_and_reason(
+    admin_client,
+) -> None:
+    _upload(admin_client)
+    job = ImportJob.objects.get()
+    _map(admin_client, job)
+
+    page = admin_client.get(reverse("prospects:import_test", args=[job.pk]))
+
+    row = re.search(r'<tr data-error-line="3">(.*?)</tr>', page.content.decode())
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1])
+    assert cells[:3] == ["3", "E-mail", "not-an-email"] and "email" in cells[3]
+
+
+def test_a_long_error_list_shows_its_first_rows_and_the_report_has_all(
+    admin_client,
+) -> None:
+    _upload(admin_client, "Email\n" + "bad\n" * 25)
+    job = ImportJob.objects.get()
+    _map(admin_client, job)
+
+    text = admin_client.get(reverse("prospects:import_test", args=[job.pk]))
+    text = text.content.decode()
+
+    assert "the first 20 of 25" in text and text.count("data-error-line") == 20
+    assert "Download the error report (25 rows)" in text
 
 
 def test_error_report_neutralises_formulas(admin_client) -> None:
