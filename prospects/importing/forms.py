@@ -18,8 +18,8 @@ NAME_OR_IDENTIFIER = {"email", "phone", "first_name", "last_name", "full_name"}
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 is best; Excel's CSV (Windows-1252), semicolons and "
-        "tab-separated Unicode text also work.",
+        help_text="UTF-8 is best; Excel's CSV (Windows-1252 or Central European "
+        "1250), semicolons and tab-separated Unicode text also work.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
     )
 
