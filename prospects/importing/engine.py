@@ -34,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, BinaryIO, NoReturn
 
 import psycopg
@@ -389,11 +389,17 @@ def _threaded_batches(
 def _batches_past(
     records: Iterable[Record], skip: int
 ) -> Iterator[tuple[list[Record], bool]]:
-    """Yield the batches, each with whether it lies within the first `skip`."""
-    done = 0
-    for batch in batches(records):
-        done += len(batch)
-        yield batch, done <= skip
+    """Yield the batches, each with whether it lies within the first `skip`.
+
+    The committed part ends exactly after `skip` records, wherever the run
+    that committed them cut its batches (an older release, another size).
+    """
+    remaining = iter(records)
+    if skip:
+        for batch in batches(islice(remaining, skip)):
+            yield batch, True
+    for batch in batches(remaining):
+        yield batch, False
 
 
 def batches(records: Iterable[Record], size: int | None = None) -> Iterator[list]:

@@ -54,6 +54,44 @@ def test_a_crashed_import_resumes_after_its_last_committed_batch(
     )
 
 
+def test_an_import_resumes_where_it_stopped_whatever_batches_it_was_cut_in(
+    write_csv, monkeypatch
+) -> None:
+    # Six rows committed in batches of three (say, by an older release),
+    # resumed in batches of four: the next batch starts at row seven.
+    monkeypatch.setattr(engine, "FIRST_BATCH_SIZE", 3)
+    monkeypatch.setattr(engine, "BATCH_SIZE", 3)
+    job = _job(write_csv)
+    real_finish = engine.Engine.finish
+    calls = []
+
+    def crash_on_third_batch(self, prepared):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("worker lost")
+        return real_finish(self, prepared)
+
+    monkeypatch.setattr(engine.Engine, "finish", crash_on_third_batch)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.IMPORTING, phase="import"
+    )
+    with pytest.raises(RuntimeError):
+        engine.run_job(job.pk, Phase.IMPORT)
+    monkeypatch.setattr(engine, "BATCH_SIZE", 4)
+    monkeypatch.setattr(engine, "FIRST_BATCH_SIZE", 4)
+    monkeypatch.setattr(engine.Engine, "finish", real_finish)
+
+    engine.run_job(job.pk, Phase.IMPORT)
+
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, Contact.objects.count()) == (
+        JobStatus.DONE,
+        10,
+        10,
+    )
+    assert job.import_counts["created"] == 10
+
+
 def test_starting_the_same_run_twice_starts_it_once(write_csv) -> None:
     job = _job(write_csv)
 
