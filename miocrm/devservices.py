@@ -101,6 +101,10 @@ def run(address: str) -> int:
         "beat": _start("beat", [*celery, "beat", "--loglevel=INFO"]),
     }
     exit_code = 0
+    # A closed terminal or a `kill` stops everything as Ctrl-C does; the
+    # servers lead process groups of their own and would outlive us.
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), _interrupt)
     try:
         _announce_when_ready(address, processes)
         while all(p.poll() is None for p in processes.values()):
@@ -117,6 +121,10 @@ def run(address: str) -> int:
             stop_embedded_database()
             print("Embedded PostgreSQL stopped.", flush=True)
     return exit_code
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _announce_when_ready(address: str, processes: dict[str, subprocess.Popen]) -> None:
