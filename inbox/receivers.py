@@ -131,7 +131,7 @@ def _reported_message_id(event: AnymailTrackingEvent) -> str:
     """
     try:
         return email_message_id(uuid.UUID(str((event.metadata or {})[TRACKING_KEY])))
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):  # none of ours, or not a uid
         message_id = event.message_id
         return message_id.strip() if isinstance(message_id, str) else ""
 
