@@ -118,14 +118,18 @@ def xlsx_bytes(table: Iterable[list[str]]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Contacts")
     for cells in table:
-        line = []
+        line: list[Any] = []
         for value in cells:
-            guarded = value[:1] == "'" and value[1:].startswith(FORMULA_STARTS)
-            cell = WriteOnlyCell(sheet, value=value[1:] if guarded else value)
-            # Text type, so nothing is read as a number, date or formula.
-            cell.data_type = "s"
-            cell.quotePrefix = guarded
-            line.append(cell)
+            if value[:1] == "'" and value[1:].startswith(FORMULA_STARTS):
+                cell = WriteOnlyCell(sheet, value=value[1:])
+                cell.data_type = "s"  # text, not the formula it looks like
+                cell.quotePrefix = True
+                line.append(cell)
+            else:
+                # A plain str is stored as text: openpyxl reads nothing into
+                # it but a leading "=", which every cell here has guarded.
+                # (A styled cell per value made exports 5 times slower.)
+                line.append(value)
         sheet.append(line)
     buffer = io.BytesIO()
     workbook.save(buffer)

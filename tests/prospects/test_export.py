@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from contacts.models import Channel, Contact, PermissionState
+from contacts.models import Channel, Contact, PermissionState, Source
 from contacts.services import set_permission
+from prospects import views
 from prospects.exporting import COLUMNS, neutralise
 from tests.prospects.conftest import make_person
 
@@ -127,6 +128,35 @@ def test_xlsx_formula_cells_are_text_marked_with_excels_text_prefix(
         ("=HYPERLINK(1)", "s", True),
         ("+15125550101", "s", True),
     ]
+
+
+def test_xlsx_cells_that_look_like_numbers_or_truths_stay_text(
+    staff_client: Any,
+) -> None:
+    make_person(first="0012", last="TRUE", email="n@example.com")
+
+    response = staff_client.get(reverse("prospects:export"), {"format": "xlsx"})
+
+    row = load_workbook(io.BytesIO(response.content)).active[2]
+    assert [(c.value, c.data_type) for c in row[:2]] == [("0012", "s"), ("TRUE", "s")]
+
+
+def test_a_list_too_long_for_a_workbook_is_sent_back_with_a_way_out(
+    staff_client: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(views, "XLSX_ROWS", 2)
+    for n in range(3):
+        make_person(email=f"p{n}@example.com", source=Source.REFERRAL)
+    url = reverse("prospects:export")
+
+    refused = staff_client.get(
+        url, {"format": "xlsx", "source": "referral"}, follow=True
+    )
+    csv_file = staff_client.get(url, {"source": "referral"})
+
+    assert refused.redirect_chain[0][0].endswith("?source=referral")
+    assert "export this list as CSV" in refused.content.decode()
+    assert len(b"".join(csv_file.streaming_content).splitlines()) == 4
 
 
 def test_customer_export_holds_customers(staff_client: Any, ana: Contact) -> None:
