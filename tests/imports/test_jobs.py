@@ -22,26 +22,32 @@ def _job(write_csv) -> ImportJob:
     return job
 
 
-def test_a_crashed_import_resumes_after_its_last_committed_batch(
-    write_csv, monkeypatch
-) -> None:
-    monkeypatch.setattr(engine, "BATCH_SIZE", 4)
-    job = _job(write_csv)
+def _crash_import_at_batch(monkeypatch, job: ImportJob, number: int) -> None:
+    """Run the job's import until its worker is lost at batch `number`."""
     real_finish = engine.Engine.finish
     calls = []
 
-    def crash_on_second_batch(self, prepared):
+    def crash(self, prepared):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == number:
             raise RuntimeError("worker lost")
         return real_finish(self, prepared)
 
-    monkeypatch.setattr(engine.Engine, "finish", crash_on_second_batch)
+    monkeypatch.setattr(engine.Engine, "finish", crash)
     ImportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.IMPORTING, phase="import"
     )
     with pytest.raises(RuntimeError):
         engine.run_job(job.pk, Phase.IMPORT)
+    monkeypatch.setattr(engine.Engine, "finish", real_finish)
+
+
+def test_a_crashed_import_resumes_after_its_last_committed_batch(
+    write_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(engine, "BATCH_SIZE", 4)
+    job = _job(write_csv)
+    _crash_import_at_batch(monkeypatch, job, 2)
     assert (ImportJob.objects.get().rows_done, Contact.objects.count()) == (4, 4)
 
     engine.run_job(job.pk, Phase.IMPORT)
@@ -62,24 +68,9 @@ def test_an_import_resumes_where_it_stopped_whatever_batches_it_was_cut_in(
     monkeypatch.setattr(engine, "FIRST_BATCH_SIZE", 3)
     monkeypatch.setattr(engine, "BATCH_SIZE", 3)
     job = _job(write_csv)
-    real_finish = engine.Engine.finish
-    calls = []
-
-    def crash_on_third_batch(self, prepared):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("worker lost")
-        return real_finish(self, prepared)
-
-    monkeypatch.setattr(engine.Engine, "finish", crash_on_third_batch)
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.IMPORTING, phase="import"
-    )
-    with pytest.raises(RuntimeError):
-        engine.run_job(job.pk, Phase.IMPORT)
+    _crash_import_at_batch(monkeypatch, job, 3)
     monkeypatch.setattr(engine, "BATCH_SIZE", 4)
     monkeypatch.setattr(engine, "FIRST_BATCH_SIZE", 4)
-    monkeypatch.setattr(engine.Engine, "finish", real_finish)
 
     engine.run_job(job.pk, Phase.IMPORT)
 
