@@ -137,15 +137,26 @@ def _legacy_encoding(path: Path) -> str:
     that is no character in it leaves Latin-1, which decodes any byte.
     """
     strays = dict.fromkeys(_LEGACY, 0)
+    undecodable: set[str] = set()
     with path.open("rb") as stream:
         while chunk := stream.read(CHUNK):
+            undecodable.update(e for e in _LEGACY if not _decodes_chunk(chunk, e))
             for found in _DIFFERING.finditer(chunk):
                 at = found.start()  # chunk[-1:0] is empty: nothing before
                 around = (chunk[at - 1 : at], found[0], chunk[at + 1 : at + 2])
                 for encoding, stray in zip(_LEGACY, _strays(*around), strict=True):
                     strays[encoding] += stray
     best = min(_LEGACY, key=strays.__getitem__)
-    return best if _decodes(path, best) else "latin-1"
+    return "latin-1" if best in undecodable else best
+
+
+def _decodes_chunk(chunk: bytes, encoding: str) -> bool:
+    """Tell whether a single-byte code page has a character for every byte."""
+    try:
+        chunk.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @functools.cache
