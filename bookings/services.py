@@ -368,10 +368,11 @@ def _begin_draft(token: str) -> BookingDraft:
     being closed); the unique token makes the second wait and then find
     the draft the first one began, instead of beginning another.
     """
-    if not token or BookingDraft.objects.filter(token=token).exists():
-        token = new_draft_token()
-    draft, _ = BookingDraft.objects.get_or_create(token=token)
-    return draft
+    if token:
+        draft, _ = BookingDraft.objects.get_or_create(token=token)
+        if draft.status == DraftStatus.OPEN:
+            return draft
+    return BookingDraft.objects.create(token=new_draft_token())
 
 
 def finish_draft(*, token: str, status: str) -> bool:
